@@ -1,0 +1,220 @@
+/*
+ * brokerd's module lifecycle (see broker.h).  Start-up order: data
+ * directory, catalog (and the new generation), shared memory, partition
+ * table, WAL open and recovery (rebuilds every partition's offsets), WAL
+ * I/O thread, fetch wake-ups, listeners; then readiness.  Finish runs the
+ * reverse.
+ */
+#include "broker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <event2/event.h>
+
+#include "brokerd/catalog/catalog.h"
+#include "brokerd/handlers/fetch.h"
+#include "brokerd/partition/durable.h"
+#include "brokerd/partition/partition.h"
+#include "brokerd/partition/record_batch.h"
+#include "brokerd/server/conn.h"
+#include "brokerd/server/listener.h"
+#include "brokerd/shm/segment.h"
+#include "brokerd/wal/wal.h"
+#include "common/bytes.h"
+#include "common/counters.h"
+#include "common/daemon.h"
+#include "common/log.h"
+
+struct broker broker;
+
+static struct event *stop_poll;
+static int stop_polls;
+
+/* Sets the log level from log.level. */
+static void broker_apply_log_level(const char *level)
+{
+	if (!strcmp(level, "debug"))
+		log_set_level(LOG_LEVEL_DEBUG);
+	else if (!strcmp(level, "warn"))
+		log_set_level(LOG_LEVEL_WARN);
+	else if (!strcmp(level, "error"))
+		log_set_level(LOG_LEVEL_ERROR);
+	else
+		log_set_level(LOG_LEVEL_INFO);
+}
+
+/* Recovery callback: indexes one batch found in the WAL. */
+static void broker_replay_batch(void *arg, const struct wal_batch *b)
+{
+	uint64_t *skipped = arg;
+	struct partition *p = partition_by_stream(broker.partitions, b->stream_id);
+	if (!p) { /* the topic was deleted */
+		(*skipped)++;
+		return;
+	}
+	if (b->batch_len < RB_HEADER_BYTES || b->record_count == 0 ||
+	    b->base_offset != p->next_offset) {
+		log_panic("wal: batch at %llu for stream %llu has offset %lld, expected %lld",
+			  (unsigned long long)b->batch_pos,
+			  (unsigned long long)b->stream_id, (long long)b->base_offset,
+			  (long long)p->next_offset);
+	}
+	struct batch_entry e = {
+		.base_offset = b->base_offset,
+		.last_offset = b->base_offset + b->record_count - 1,
+		.max_timestamp = (int64_t)be64_get(b->bytes + RB_OFF_MAX_TIMESTAMP),
+		.wal_pos = b->batch_pos,
+		.len = b->batch_len,
+		.attributes = be16_get(b->bytes + RB_OFF_ATTRIBUTES),
+	};
+	if (partition_append(p, &e) < 0)
+		log_fatal("wal recovery: out of memory");
+	p->high_watermark = p->next_offset;
+}
+
+/* Creates the data directory if it is missing. */
+static int broker_make_data_dir(const char *dir)
+{
+	if (mkdir(dir, 0750) == 0 || errno == EEXIST)
+		return 0;
+	log_error("data.dir %s: %s", dir, strerror(errno));
+	return -1;
+}
+
+int broker_start(struct event_base *base, void *values)
+{
+	struct broker_config *cfg = values;
+	memset(&broker, 0, sizeof broker);
+	broker.cfg = cfg;
+	broker.base = base;
+	broker_apply_log_level(cfg->log_level);
+
+	if (broker_make_data_dir(cfg->data_dir) < 0)
+		return -1;
+	if (catalog_open(cfg->data_dir, &broker.catalog) < 0 ||
+	    catalog_bump_generation(broker.catalog, &broker.generation) < 0)
+		return -1;
+	if (shm_segment_create(cfg->shm_name, (uint32_t)cfg->node_id,
+			       broker.generation, (uint64_t)cfg->cache_bytes,
+			       &broker.shm) < 0)
+		return -1;
+	broker.counters = shm_counters(broker.shm);
+
+	broker.partitions = partition_table_new();
+	if (!broker.partitions)
+		return -1;
+	size_t ntopics = catalog_topic_count(broker.catalog), nparts = 0;
+	for (size_t i = 0; i < ntopics; i++) {
+		const struct topic *t = catalog_topic_at(broker.catalog, i);
+		if (partition_table_add_topic(broker.partitions, t) < 0)
+			return -1;
+		nparts += (size_t)t->partition_count;
+	}
+	COUNTER_SET(topics, ntopics);
+	COUNTER_SET(partitions, nparts);
+
+	struct wal_options wo = {
+		.path = cfg->wal_path,
+		.capacity = (uint64_t)cfg->wal_capacity_bytes,
+		.node_id = (uint32_t)cfg->node_id,
+		.epoch = broker.generation,
+		.max_block_bytes = (size_t)cfg->wal_block_max_bytes,
+	};
+	if (wal_open(&wo, &broker.wal) < 0)
+		return -1;
+	uint64_t skipped = 0;
+	if (wal_recover(broker.wal, broker_replay_batch, &skipped) < 0)
+		return -1;
+	log_info("wal: recovered [%llu, %llu) of %llu bytes; %llu batches of deleted topics skipped",
+		 (unsigned long long)wal_trim(broker.wal),
+		 (unsigned long long)wal_head(broker.wal),
+		 (unsigned long long)wal_ring_bytes(broker.wal),
+		 (unsigned long long)skipped);
+	COUNTER_SET(wal_capacity, wal_ring_bytes(broker.wal));
+	COUNTER_SET(wal_trim, wal_trim(broker.wal));
+	COUNTER_SET(wal_head, wal_head(broker.wal));
+	COUNTER_SET(wal_durable, wal_durable(broker.wal));
+	if (wal_start(broker.wal, base, durable_on_wal, NULL) < 0)
+		return -1;
+	fetch_init();
+	if (listener_start(base, cfg->listeners, &broker.listener) < 0)
+		return -1;
+	daemon_ready();
+	return 0;
+}
+
+/* Polls until everything appended is durable (bounded), then stops. */
+static void broker_on_stop_poll(evutil_socket_t fd, short what, void *arg)
+{
+	if (wal_durable(broker.wal) >= wal_head(broker.wal) || ++stop_polls > 100) {
+		daemon_stop_done();
+		return;
+	}
+	struct timeval tv = {0, 50000};
+	evtimer_add(stop_poll, &tv);
+}
+
+void broker_stop(void)
+{
+	broker.stopping = 1;
+	listener_stop(broker.listener);
+	broker.listener = NULL;
+	wal_flush(broker.wal);
+	stop_poll = evtimer_new(broker.base, broker_on_stop_poll, NULL);
+	struct timeval tv = {0, 0};
+	evtimer_add(stop_poll, &tv);
+}
+
+void broker_finish(void)
+{
+	listener_stop(broker.listener);
+	conn_close_all();
+	if (broker.wal)
+		wal_close(broker.wal);
+	durable_shutdown();
+	if (stop_poll)
+		event_free(stop_poll);
+	partition_table_free(broker.partitions);
+	shm_segment_destroy(broker.shm);
+	if (broker.catalog)
+		catalog_close(broker.catalog);
+	memset(&broker, 0, sizeof broker);
+}
+
+void broker_reload(void *values)
+{
+	struct broker_config *fresh = values;
+	for (size_t i = 0; i < broker_config_count; i++) {
+		const struct config_param *p = &broker_config_table[i];
+		char *cur = (char *)broker.cfg + p->offset;
+		char *nxt = (char *)fresh + p->offset;
+		int changed;
+		if (p->type == CONFIG_STRING)
+			changed = strcmp(*(char **)cur ? *(char **)cur : "",
+					 *(char **)nxt ? *(char **)nxt : "") != 0;
+		else
+			changed = *(int64_t *)cur != *(int64_t *)nxt;
+		if (!changed)
+			continue;
+		/* derived defaults (empty in the file) are not changes */
+		if (p->type == CONFIG_STRING && (!*(char **)nxt || !**(char **)nxt))
+			continue;
+		if (!p->reloadable) {
+			log_warn("reload: %s changed but takes effect only after a restart",
+				 p->name);
+			continue;
+		}
+		if (p->type == CONFIG_STRING) {
+			char *tmp = *(char **)cur;
+			*(char **)cur = *(char **)nxt;
+			*(char **)nxt = tmp;
+		} else {
+			*(int64_t *)cur = *(int64_t *)nxt;
+		}
+		log_info("reload: %s updated", p->name);
+	}
+	broker_apply_log_level(broker.cfg->log_level);
+}

@@ -1,0 +1,73 @@
+/*
+ * brokerd's config table (keys in broker_config.h) and derived defaults.
+ */
+#include "broker_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/shm_layout.h"
+
+const struct config_param broker_config_table[] = {
+#define BROKER_CONFIG_ROW(field, key, type, def, min, max, reload, doc)        \
+	{key, CONFIG_##type, def, min, max, reload,                            \
+	 offsetof(struct broker_config, field), doc},
+	BROKER_CONFIG(BROKER_CONFIG_ROW)
+#undef BROKER_CONFIG_ROW
+};
+
+const size_t broker_config_count =
+	sizeof broker_config_table / sizeof broker_config_table[0];
+
+/* Replaces an empty string value with a formatted default. */
+static int broker_config_default_path(char **slot, const char *fmt,
+				      const char *a, unsigned n)
+{
+	if (*slot && **slot)
+		return 0;
+	char buf[4096];
+	if (a)
+		snprintf(buf, sizeof buf, fmt, a);
+	else
+		snprintf(buf, sizeof buf, fmt, n);
+	free(*slot);
+	*slot = strdup(buf);
+	return *slot ? 0 : -1;
+}
+
+int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->data_dir || !*cfg->data_dir) {
+		snprintf(err, errlen, "data.dir must not be empty");
+		return -1;
+	}
+	if (strncmp(cfg->listeners, "PLAINTEXT://", 12) != 0) {
+		snprintf(err, errlen,
+			 "listeners: '%s' is not PLAINTEXT://host:port",
+			 cfg->listeners);
+		return -1;
+	}
+	if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
+	    strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error")) {
+		snprintf(err, errlen, "log.level: '%s' is not debug, info, warn or error",
+			 cfg->log_level);
+		return -1;
+	}
+	if (broker_config_default_path(&cfg->wal_path, "%s/wal", cfg->data_dir, 0) ||
+	    broker_config_default_path(&cfg->pid_file, "%s/brokerd.pid",
+				       cfg->data_dir, 0) ||
+	    broker_config_default_path(&cfg->shm_name, SHM_NAME_FORMAT, NULL,
+				       (unsigned)cfg->node_id)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (cfg->message_max_bytes > cfg->socket_request_max_bytes) {
+		snprintf(err, errlen,
+			 "message.max.bytes (%lld) exceeds socket.request.max.bytes (%lld)",
+			 (long long)cfg->message_max_bytes,
+			 (long long)cfg->socket_request_max_bytes);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * brokerd's configuration keys, written once as a table:
+ * X(field, "key", type, default, min, max, reloadable, doc)
+ * The values struct, the parser table, --help and sluice.conf(5) use it.
+ */
+#ifndef SLUICE_BROKER_CONFIG_H
+#define SLUICE_BROKER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+
+#define BROKER_CONFIG(X)                                                       \
+	X(listeners, "listeners", STRING, "PLAINTEXT://127.0.0.1:9092", 0, 0, 0, \
+	  "Kafka listeners, comma-separated PLAINTEXT://host:port")            \
+	X(advertised_listeners, "advertised.listeners", STRING, "", 0, 0, 0,   \
+	  "listeners given to clients in Metadata; empty: same as listeners")  \
+	X(node_id, "node.id", INT, "1", 0, 2147483647, 0,                      \
+	  "this broker's id, reported to clients and checked in the WAL")      \
+	X(cluster_id, "cluster.id", STRING, "sluice-local-cluster", 0, 0, 0,   \
+	  "ClusterId reported in Metadata")                                   \
+	X(data_dir, "data.dir", STRING, "/var/lib/sluice", 0, 0, 0,            \
+	  "directory for the catalog, the default WAL file and the pidfile")   \
+	X(wal_path, "wal.path", STRING, "", 0, 0, 0,                           \
+	  "WAL file or block device; empty: <data.dir>/wal")                   \
+	X(wal_capacity_bytes, "wal.capacity.bytes", INT, "1G", 1 << 20,        \
+	  INT64_MAX, 0, "size of a new WAL file (ignored for existing ones)")  \
+	X(wal_block_max_bytes, "wal.block.max.bytes", INT, "1M", 4096,         \
+	  64 << 20, 0, "group-commit block size that is written at once")      \
+	X(cache_bytes, "cache.bytes", INT, "256M", 1 << 20, INT64_MAX, 0,      \
+	  "shared-memory cache of the most recent WAL bytes")                  \
+	X(shm_name, "shm.name", STRING, "", 0, 0, 0,                           \
+	  "shared-memory segment name; empty: /sluice-<node.id>")             \
+	X(pid_file, "pid.file", STRING, "", 0, 0, 0,                           \
+	  "pidfile; empty: <data.dir>/brokerd.pid")                           \
+	X(num_partitions, "num.partitions", INT, "1", 1, 100000, 1,            \
+	  "partitions of an automatically created topic")                     \
+	X(auto_create_topics_enable, "auto.create.topics.enable", BOOL, "true", \
+	  0, 1, 1, "create unknown topics named in Metadata requests")         \
+	X(message_max_bytes, "message.max.bytes", INT, "1048588", 1,           \
+	  64 << 20, 1, "largest record batch a topic accepts by default")      \
+	X(socket_request_max_bytes, "socket.request.max.bytes", INT,           \
+	  "104857600", 1024, 1 << 30, 1, "largest request frame accepted")     \
+	X(queued_max_requests, "queued.max.requests", INT, "500", 1, 100000, 1, \
+	  "requests in flight on one connection before reading pauses")        \
+	X(log_level, "log.level", STRING, "info", 0, 0, 1,                     \
+	  "debug, info, warn or error")
+
+struct broker_config {
+#define BROKER_CONFIG_FIELD_STRING char *
+#define BROKER_CONFIG_FIELD_INT int64_t
+#define BROKER_CONFIG_FIELD_BOOL int64_t
+#define BROKER_CONFIG_FIELD(field, key, type, def, min, max, reload, doc)      \
+	BROKER_CONFIG_FIELD_##type field;
+	BROKER_CONFIG(BROKER_CONFIG_FIELD)
+#undef BROKER_CONFIG_FIELD
+};
+
+extern const struct config_param broker_config_table[];
+extern const size_t broker_config_count;
+
+/* Fills derived defaults (wal.path, pid.file, shm.name) and checks values
+ * that depend on each other.  Returns 0 or -1 with err set. */
+int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen);
+
+#endif

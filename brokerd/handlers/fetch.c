@@ -1,0 +1,368 @@
+/*
+ * Fetch v4-v12.  Batches are served as stored (compressed ones untouched)
+ * from the shm cache or the WAL, never past the high watermark.  When fewer
+ * than MinBytes are available the request waits (long polling) until new
+ * data becomes durable (durable.c wakes every waiting fetch) or MaxWaitMs
+ * passes.  Fetch sessions (KIP-227) are declined: SessionId 0 in every
+ * response, so clients send full requests.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "brokerd/broker.h"
+#include "brokerd/catalog/catalog.h"
+#include "brokerd/handlers/fetch.h"
+#include "brokerd/partition/durable.h"
+#include "brokerd/partition/partition.h"
+#include "brokerd/server/request.h"
+#include "brokerd/shm/segment.h"
+#include "brokerd/wal/wal.h"
+#include "common/counters.h"
+#include "common/errors.h"
+#include "common/log.h"
+
+#define FETCH_MAX_TOPICS 10000
+#define FETCH_MAX_PARTITIONS 100000
+/* Upper bound on one response whatever MaxBytes says (memory per request). */
+#define FETCH_RESPONSE_CAP (64 << 20)
+
+struct fetch_part {
+	int32_t index;
+	int64_t fetch_offset;
+	int32_t max_bytes;
+	int16_t error;
+	struct partition *part; /* resolved at each evaluation */
+	size_t first_batch, batch_count;
+	int64_t bytes;
+};
+
+struct fetch_topic {
+	struct kslice name;
+	int32_t first, count;
+};
+
+struct fetch_ctx {
+	LIST_ENTRY(fetch_ctx) link;
+	struct request *req;
+	struct event *timer;
+	int32_t min_bytes, max_bytes;
+	int8_t isolation;
+	int16_t top_error;
+	struct fetch_topic *topics;
+	int32_t topic_count;
+	struct fetch_part *parts;
+	int32_t part_count, part_cap;
+	int waiting;
+	int errors; /* partitions answered with an error: respond at once */
+};
+
+static LIST_HEAD(, fetch_ctx) fetch_waiters = LIST_HEAD_INITIALIZER(fetch_waiters);
+
+/* Frees a fetch context (also when its connection went away). */
+static void fetch_ctx_free(void *arg)
+{
+	struct fetch_ctx *ctx = arg;
+	if (ctx->waiting)
+		LIST_REMOVE(ctx, link);
+	if (ctx->timer)
+		event_free(ctx->timer);
+	free(ctx->topics);
+	free(ctx->parts);
+	free(ctx);
+}
+
+/* Resolves one partition and plans which batches it returns within budget;
+ * returns the bytes planned. */
+static int64_t fetch_plan_partition(struct fetch_ctx *ctx, const struct topic *t,
+				    struct fetch_part *fp, int64_t budget,
+				    int first_nonempty)
+{
+	fp->error = 0;
+	fp->batch_count = 0;
+	fp->bytes = 0;
+	fp->part = NULL;
+	if (t && fp->index >= 0 && fp->index < t->partition_count)
+		fp->part = partition_by_stream(broker.partitions,
+					       t->first_stream_id + (uint64_t)fp->index);
+	struct partition *p = fp->part;
+	if (!p) {
+		fp->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return 0;
+	}
+	if (fp->fetch_offset < p->log_start || fp->fetch_offset > p->high_watermark) {
+		fp->error = KERR_OFFSET_OUT_OF_RANGE;
+		return 0;
+	}
+	size_t i = partition_find(p, fp->fetch_offset);
+	fp->first_batch = i;
+	for (; i < p->batch_count; i++) {
+		const struct batch_entry *e = &p->batches[i];
+		if (e->last_offset >= p->high_watermark)
+			break;
+		int64_t next = fp->bytes + e->len;
+		/* KIP-74: the first batch is returned even when it exceeds the
+		 * limits, so a consumer always makes progress */
+		int exempt = fp->bytes == 0 && first_nonempty;
+		if (!exempt && (next > fp->max_bytes || next > budget))
+			break;
+		fp->bytes = next;
+		fp->batch_count++;
+	}
+	return fp->bytes;
+}
+
+/* Plans the whole response; returns the record bytes it would carry. */
+static int64_t fetch_plan(struct fetch_ctx *ctx)
+{
+	int64_t total = 0;
+	ctx->errors = 0;
+	int64_t limit = ctx->max_bytes < FETCH_RESPONSE_CAP ? ctx->max_bytes : FETCH_RESPONSE_CAP;
+	for (int32_t ti = 0; ti < ctx->topic_count; ti++) {
+		struct fetch_topic *ft = &ctx->topics[ti];
+		char name[TOPIC_NAME_MAX + 1];
+		const struct topic *t = NULL;
+		if (ft->name.len >= 0 && ft->name.len <= TOPIC_NAME_MAX) {
+			memcpy(name, ft->name.p, (size_t)ft->name.len);
+			name[ft->name.len] = '\0';
+			t = catalog_topic_by_name(broker.catalog, name);
+		}
+		for (int32_t i = 0; i < ft->count; i++) {
+			struct fetch_part *fp = &ctx->parts[ft->first + i];
+			total += fetch_plan_partition(ctx, t, fp, limit - total, total == 0);
+			ctx->errors += fp->error != 0;
+		}
+	}
+	return total;
+}
+
+/* Appends a planned partition's batches to the response. */
+static int fetch_write_records(struct kwriter *w, struct fetch_part *fp)
+{
+	struct partition *p = fp->part;
+	for (size_t i = 0; i < fp->batch_count; i++) {
+		const struct batch_entry *e = &p->batches[fp->first_batch + i];
+		const uint8_t *ptr[2];
+		size_t plen[2];
+		int n = shm_cache_iov(broker.shm, e->wal_pos, e->len, ptr, plen);
+		if (n > 0) {
+			COUNTER_ADD(fetch_cache_hits, 1);
+			for (int k = 0; k < n; k++)
+				kw_raw(w, ptr[k], plen[k]);
+			continue;
+		}
+		COUNTER_ADD(fetch_wal_reads, 1);
+		struct evbuffer_iovec v;
+		if (evbuffer_reserve_space(w->buf, e->len, &v, 1) < 1 ||
+		    wal_read(broker.wal, e->wal_pos, v.iov_base, e->len) < 0)
+			return SL_EIO;
+		v.iov_len = e->len;
+		evbuffer_commit_space(w->buf, &v, 1);
+	}
+	return 0;
+}
+
+/* Writes the response for the current plan. */
+static void fetch_respond(struct fetch_ctx *ctx)
+{
+	struct request *req = ctx->req;
+	struct kwriter *w = &req->w;
+	int16_t ver = req->api_version;
+	kw_i32(w, 0); /* ThrottleTimeMs */
+	if (ver >= 7) {
+		kw_i16(w, ctx->top_error);
+		kw_i32(w, 0); /* SessionId: no session */
+	}
+	kw_array(w, ctx->topic_count); /* Responses */
+	for (int32_t ti = 0; ti < ctx->topic_count; ti++) {
+		struct fetch_topic *ft = &ctx->topics[ti];
+		kw_string_len(w, ft->name.p, ft->name.len);
+		kw_array(w, ft->count);
+		for (int32_t i = 0; i < ft->count; i++) {
+			struct fetch_part *fp = &ctx->parts[ft->first + i];
+			struct partition *p = fp->part;
+			/* a WAL read error is found while writing: reserve the
+			 * records in a side buffer first */
+			struct evbuffer *records = evbuffer_new();
+			struct kwriter rw = {records, w->flexible};
+			int16_t err = fp->error;
+			if (!err && records && fetch_write_records(&rw, fp) < 0) {
+				log_error("fetch: WAL read failed for stream %llu",
+					  (unsigned long long)p->stream_id);
+				err = KERR_KAFKA_STORAGE_ERROR;
+				evbuffer_drain(records, evbuffer_get_length(records));
+			}
+			kw_i32(w, fp->index);
+			kw_i16(w, err);
+			kw_i64(w, p ? p->high_watermark : -1);
+			kw_i64(w, p ? p->high_watermark : -1); /* LastStableOffset */
+			if (ver >= 5)
+				kw_i64(w, p ? p->log_start : -1);
+			kw_array(w, ctx->isolation ? 0 : -1); /* AbortedTransactions */
+			if (ver >= 11)
+				kw_i32(w, -1); /* PreferredReadReplica */
+			size_t n = records ? evbuffer_get_length(records) : 0;
+			kw_bytes_len(w, (int32_t)n);
+			if (n) {
+				COUNTER_ADD(fetch_bytes, n);
+				evbuffer_add_buffer(w->buf, records);
+			}
+			if (records)
+				evbuffer_free(records);
+			kw_tags(w);
+		}
+		kw_tags(w);
+	}
+	kw_tags(w);
+}
+
+/* Ends a waiting fetch: responds with whatever is there now. */
+static void fetch_finish(struct fetch_ctx *ctx)
+{
+	if (ctx->waiting) {
+		LIST_REMOVE(ctx, link);
+		ctx->waiting = 0;
+	}
+	if (request_conn_alive(ctx->req)) {
+		fetch_plan(ctx);
+		fetch_respond(ctx);
+	}
+	request_complete(ctx->req);
+}
+
+/* libevent: MaxWaitMs passed. */
+static void fetch_on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	fetch_finish(arg);
+}
+
+/* Called when high watermarks advanced: finishes the fetches that now
+ * have MinBytes (or whose connection has gone). */
+static void fetch_wake(void)
+{
+	struct fetch_ctx *ctx, *next;
+	for (ctx = LIST_FIRST(&fetch_waiters); ctx; ctx = next) {
+		next = LIST_NEXT(ctx, link);
+		if (!request_conn_alive(ctx->req) || fetch_plan(ctx) >= ctx->min_bytes ||
+		    ctx->errors)
+			fetch_finish(ctx);
+	}
+}
+
+void fetch_init(void)
+{
+	durable_set_wakeup(fetch_wake);
+}
+
+/* Adds a result slot, growing the array. */
+static struct fetch_part *fetch_add_part(struct fetch_ctx *ctx)
+{
+	if (ctx->part_count == ctx->part_cap) {
+		int32_t cap = ctx->part_cap ? ctx->part_cap * 2 : 16;
+		struct fetch_part *n = realloc(ctx->parts, (size_t)cap * sizeof *n);
+		if (!n)
+			return NULL;
+		ctx->parts = n;
+		ctx->part_cap = cap;
+	}
+	struct fetch_part *fp = &ctx->parts[ctx->part_count++];
+	memset(fp, 0, sizeof *fp);
+	return fp;
+}
+
+int handle_fetch(struct request *req)
+{
+	struct kreader *r = &req->r;
+	int16_t ver = req->api_version;
+	struct fetch_ctx *ctx = calloc(1, sizeof *ctx);
+	if (!ctx)
+		return REQ_MALFORMED;
+	ctx->req = req;
+	req->ctx = ctx;
+	req->ctx_free = fetch_ctx_free;
+	COUNTER_ADD(fetch_requests, 1);
+
+	(void)kr_i32(r); /* ReplicaId */
+	int32_t max_wait = kr_i32(r);
+	ctx->min_bytes = kr_i32(r);
+	ctx->max_bytes = kr_i32(r); /* v3+ */
+	ctx->isolation = kr_i8(r);  /* v4+ */
+	int32_t session_id = 0;
+	if (ver >= 7) {
+		session_id = kr_i32(r);
+		(void)kr_i32(r); /* SessionEpoch */
+	}
+	int32_t ntopics = kr_array(r, FETCH_MAX_TOPICS, 2);
+	if (ntopics < 0)
+		return REQ_MALFORMED;
+	ctx->topics = calloc((size_t)ntopics + 1, sizeof *ctx->topics);
+	if (!ctx->topics)
+		return REQ_MALFORMED;
+	for (int32_t ti = 0; ti < ntopics && !kreader_failed(r); ti++) {
+		struct fetch_topic *ft = &ctx->topics[ti];
+		ft->name = kr_string(r);
+		int32_t nparts = kr_array(r, FETCH_MAX_PARTITIONS, 16);
+		if (nparts < 0)
+			return REQ_MALFORMED;
+		ft->first = ctx->part_count;
+		ft->count = nparts;
+		for (int32_t i = 0; i < nparts && !kreader_failed(r); i++) {
+			struct fetch_part *fp = fetch_add_part(ctx);
+			if (!fp)
+				return REQ_MALFORMED;
+			fp->index = kr_i32(r);
+			if (ver >= 9)
+				(void)kr_i32(r); /* CurrentLeaderEpoch */
+			fp->fetch_offset = kr_i64(r);
+			if (ver >= 12)
+				(void)kr_i32(r); /* LastFetchedEpoch */
+			if (ver >= 5)
+				(void)kr_i64(r); /* LogStartOffset */
+			fp->max_bytes = kr_i32(r);
+			kr_tags(r);
+		}
+		kr_tags(r);
+		ctx->topic_count = ti + 1;
+	}
+	if (ver >= 7) { /* ForgottenTopicsData */
+		int32_t nforgot = kr_array(r, FETCH_MAX_TOPICS, 2);
+		for (int32_t i = 0; i < nforgot && !kreader_failed(r); i++) {
+			(void)kr_string(r);
+			int32_t n = kr_array(r, FETCH_MAX_PARTITIONS, 4);
+			for (int32_t k = 0; k < n && !kreader_failed(r); k++)
+				(void)kr_i32(r);
+			kr_tags(r);
+		}
+	}
+	if (ver >= 11)
+		(void)kr_string(r); /* RackId */
+	kr_tags(r);
+	if (kreader_failed(r))
+		return REQ_MALFORMED;
+	if (ctx->max_bytes <= 0)
+		ctx->max_bytes = FETCH_RESPONSE_CAP;
+
+	if (session_id != 0) {
+		/* we never hand out sessions, so an incremental fetch names
+		 * one we do not have */
+		ctx->top_error = KERR_FETCH_SESSION_ID_NOT_FOUND;
+		ctx->topic_count = 0;
+		fetch_respond(ctx);
+		return REQ_DONE;
+	}
+	if (fetch_plan(ctx) >= ctx->min_bytes || max_wait <= 0 || ctx->errors) {
+		fetch_respond(ctx);
+		return REQ_DONE;
+	}
+	ctx->timer = evtimer_new(broker.base, fetch_on_timeout, ctx);
+	if (!ctx->timer)
+		return REQ_MALFORMED;
+	struct timeval tv = {max_wait / 1000, (max_wait % 1000) * 1000};
+	evtimer_add(ctx->timer, &tv);
+	LIST_INSERT_HEAD(&fetch_waiters, ctx, link);
+	ctx->waiting = 1;
+	return REQ_DEFERRED;
+}

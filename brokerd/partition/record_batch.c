@@ -1,0 +1,166 @@
+/*
+ * RecordBatch v2 validation and in-place patching (see record_batch.h).
+ * The broker never re-encodes a batch: compressed batches are stored and
+ * served byte for byte; only BaseOffset (outside the CRC) is rewritten, and
+ * for LogAppendTime topics the timestamp fields (with a new CRC).
+ */
+#include "record_batch.h"
+
+#include "brokerd/protocol/kreader.h"
+#include "common/bytes.h"
+#include "common/crc32c.h"
+#include "common/errors.h"
+
+int64_t record_batch_size(const uint8_t *p, size_t avail)
+{
+	if (avail < RB_LENGTH_FIELD_END)
+		return -1;
+	int32_t bl = (int32_t)be32_get(p + RB_OFF_BATCH_LENGTH);
+	if (bl < 0)
+		return -1;
+	return (int64_t)bl + RB_LENGTH_FIELD_END;
+}
+
+/* Walks the records of an uncompressed batch; on each record calls fn (may
+ * be NULL).  Returns 0, or -1 when the records do not parse or their count
+ * or offset deltas are inconsistent. */
+static int record_batch_walk(const uint8_t *p, size_t len, int32_t count,
+			     int (*fn)(void *arg, int64_t ts_delta,
+				       int32_t offset_delta),
+			     void *arg)
+{
+	struct kreader r;
+	kreader_init(&r, p + RB_HEADER_BYTES, len - RB_HEADER_BYTES, 0);
+	for (int32_t i = 0; i < count; i++) {
+		int32_t rec_len = kr_varint(&r);
+		if (kreader_failed(&r) || rec_len < 0 ||
+		    (size_t)rec_len > kreader_left(&r))
+			return -1;
+		const uint8_t *rec_end = r.p + rec_len;
+		struct kreader rec;
+		kreader_init(&rec, r.p, (size_t)rec_len, 0);
+		(void)kr_i8(&rec); /* attributes */
+		int64_t ts_delta = kr_varlong(&rec);
+		int32_t offset_delta = kr_varint(&rec);
+		int32_t key_len = kr_varint(&rec);
+		if (key_len < -1 || (key_len > 0 && !kr_raw(&rec, (size_t)key_len)))
+			return -1;
+		int32_t value_len = kr_varint(&rec);
+		if (value_len < -1 ||
+		    (value_len > 0 && !kr_raw(&rec, (size_t)value_len)))
+			return -1;
+		int32_t headers = kr_varint(&rec);
+		if (headers < 0)
+			return -1;
+		for (int32_t h = 0; h < headers && !kreader_failed(&rec); h++) {
+			int32_t hk = kr_varint(&rec);
+			if (hk < 0 || (hk > 0 && !kr_raw(&rec, (size_t)hk)))
+				return -1;
+			int32_t hv = kr_varint(&rec);
+			if (hv < -1 || (hv > 0 && !kr_raw(&rec, (size_t)hv)))
+				return -1;
+		}
+		if (kreader_failed(&rec) || rec.p != rec_end || offset_delta != i)
+			return -1;
+		r.p = rec_end;
+		if (fn && fn(arg, ts_delta, offset_delta))
+			return 0;
+	}
+	return kreader_left(&r) == 0 ? 0 : -1;
+}
+
+int record_batch_validate(const uint8_t *p, size_t len, struct record_batch_info *info)
+{
+	if (len < RB_HEADER_BYTES)
+		return KERR_CORRUPT_MESSAGE;
+	if (record_batch_size(p, len) != (int64_t)len)
+		return KERR_CORRUPT_MESSAGE;
+	if (p[RB_OFF_MAGIC] != 2)
+		return KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+	if (be32_get(p + RB_OFF_CRC) !=
+	    crc32c(p + RB_OFF_ATTRIBUTES, len - RB_OFF_ATTRIBUTES))
+		return KERR_CORRUPT_MESSAGE;
+	info->batch_length = (int32_t)(len - RB_LENGTH_FIELD_END);
+	info->attributes = be16_get(p + RB_OFF_ATTRIBUTES);
+	info->last_offset_delta = (int32_t)be32_get(p + RB_OFF_LAST_OFFSET_DELTA);
+	info->base_timestamp = (int64_t)be64_get(p + RB_OFF_BASE_TIMESTAMP);
+	info->max_timestamp = (int64_t)be64_get(p + RB_OFF_MAX_TIMESTAMP);
+	info->producer_id = (int64_t)be64_get(p + RB_OFF_PRODUCER_ID);
+	info->producer_epoch = (int16_t)be16_get(p + RB_OFF_PRODUCER_EPOCH);
+	info->base_sequence = (int32_t)be32_get(p + RB_OFF_BASE_SEQUENCE);
+	info->record_count = (int32_t)be32_get(p + RB_OFF_RECORD_COUNT);
+	if (info->record_count <= 0 ||
+	    info->last_offset_delta != info->record_count - 1)
+		return KERR_INVALID_RECORD;
+	int codec = info->attributes & RB_ATTR_CODEC_MASK;
+	if (codec > 4)
+		return KERR_UNSUPPORTED_COMPRESSION_TYPE;
+	if (codec == 0 && record_batch_walk(p, len, info->record_count, NULL, NULL) < 0)
+		return KERR_CORRUPT_MESSAGE;
+	return 0;
+}
+
+void record_batch_set_base_offset(uint8_t *p, int64_t base_offset)
+{
+	be64_put(p + RB_OFF_BASE_OFFSET, (uint64_t)base_offset);
+}
+
+void record_batch_set_log_append_time(uint8_t *p, size_t len, int64_t now_ms)
+{
+	uint16_t attr = be16_get(p + RB_OFF_ATTRIBUTES) | RB_ATTR_LOG_APPEND_TIME;
+	be16_put(p + RB_OFF_ATTRIBUTES, attr);
+	be64_put(p + RB_OFF_MAX_TIMESTAMP, (uint64_t)now_ms);
+	be32_put(p + RB_OFF_CRC,
+		 crc32c(p + RB_OFF_ATTRIBUTES, len - RB_OFF_ATTRIBUTES));
+}
+
+struct ts_search {
+	int64_t base_ts, target, found_ts;
+	int32_t found_delta;
+	int found;
+};
+
+/* Stops the walk at the first record at or after the target timestamp. */
+static int ts_search_visit(void *arg, int64_t ts_delta, int32_t offset_delta)
+{
+	struct ts_search *s = arg;
+	if (s->base_ts + ts_delta >= s->target) {
+		s->found = 1;
+		s->found_ts = s->base_ts + ts_delta;
+		s->found_delta = offset_delta;
+		return 1;
+	}
+	return 0;
+}
+
+int record_batch_find_timestamp(const uint8_t *p, size_t len, int64_t ts,
+				int64_t *offset, int64_t *timestamp)
+{
+	if (len < RB_HEADER_BYTES)
+		return -1;
+	uint16_t attr = be16_get(p + RB_OFF_ATTRIBUTES);
+	int64_t base_offset = (int64_t)be64_get(p + RB_OFF_BASE_OFFSET);
+	if (attr & RB_ATTR_LOG_APPEND_TIME) {
+		/* every record carries the batch's MaxTimestamp */
+		int64_t max_ts = (int64_t)be64_get(p + RB_OFF_MAX_TIMESTAMP);
+		if (max_ts < ts)
+			return 0;
+		*offset = base_offset;
+		*timestamp = max_ts;
+		return 1;
+	}
+	if (attr & RB_ATTR_CODEC_MASK)
+		return -1;
+	struct ts_search s = {
+		.base_ts = (int64_t)be64_get(p + RB_OFF_BASE_TIMESTAMP),
+		.target = ts,
+	};
+	int32_t count = (int32_t)be32_get(p + RB_OFF_RECORD_COUNT);
+	if (record_batch_walk(p, len, count, ts_search_visit, &s) < 0)
+		return -1;
+	if (!s.found)
+		return 0;
+	*offset = base_offset + s.found_delta;
+	*timestamp = s.found_ts;
+	return 1;
+}

@@ -1,0 +1,79 @@
+/*
+ * Kafka RecordBatch v2 as opaque bytes: fields are peeked at named offsets,
+ * validated, and BaseOffset is patched in place.  Records inside are parsed
+ * only where a feature needs them (timestamp lookup of uncompressed
+ * batches).
+ *
+ * Layout: BaseOffset i64 | BatchLength i32 | PartitionLeaderEpoch i32 |
+ * Magic i8 | CRC u32 (CRC-32C of Attributes..end) | Attributes i16 |
+ * LastOffsetDelta i32 | BaseTimestamp i64 | MaxTimestamp i64 |
+ * ProducerId i64 | ProducerEpoch i16 | BaseSequence i32 | Records count i32
+ * | records...
+ */
+#ifndef SLUICE_RECORD_BATCH_H
+#define SLUICE_RECORD_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RB_OFF_BASE_OFFSET 0
+#define RB_OFF_BATCH_LENGTH 8
+#define RB_OFF_LEADER_EPOCH 12
+#define RB_OFF_MAGIC 16
+#define RB_OFF_CRC 17
+#define RB_OFF_ATTRIBUTES 21
+#define RB_OFF_LAST_OFFSET_DELTA 23
+#define RB_OFF_BASE_TIMESTAMP 27
+#define RB_OFF_MAX_TIMESTAMP 35
+#define RB_OFF_PRODUCER_ID 43
+#define RB_OFF_PRODUCER_EPOCH 51
+#define RB_OFF_BASE_SEQUENCE 53
+#define RB_OFF_RECORD_COUNT 57
+#define RB_HEADER_BYTES 61
+/* BatchLength counts the bytes after the BatchLength field. */
+#define RB_LENGTH_FIELD_END 12
+
+#define RB_ATTR_CODEC_MASK 0x07
+#define RB_ATTR_LOG_APPEND_TIME 0x08
+#define RB_ATTR_TRANSACTIONAL 0x10
+#define RB_ATTR_CONTROL 0x20
+
+struct record_batch_info {
+	int32_t batch_length;
+	uint16_t attributes;
+	int32_t last_offset_delta;
+	int64_t base_timestamp;
+	int64_t max_timestamp;
+	int64_t producer_id;
+	int16_t producer_epoch;
+	int32_t base_sequence;
+	int32_t record_count;
+};
+
+/* Validates the batch at p that claims to be len bytes long (exactly one
+ * batch).  Checks magic 2, lengths, CRC-32C, the record count against
+ * LastOffsetDelta, and for uncompressed batches that the records parse and
+ * their count matches.  Returns 0 and fills info, or KERR_CORRUPT_MESSAGE
+ * (bad CRC, lengths that lie, truncation), KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT
+ * (magic != 2), or KERR_INVALID_RECORD (records inconsistent). */
+int record_batch_validate(const uint8_t *p, size_t len, struct record_batch_info *info);
+
+/* Total size of the batch starting at p according to its BatchLength, or -1
+ * if fewer than 12 bytes are available or the length is negative. */
+int64_t record_batch_size(const uint8_t *p, size_t avail);
+
+/* Patches BaseOffset (not covered by the CRC). */
+void record_batch_set_base_offset(uint8_t *p, int64_t base_offset);
+
+/* For LogAppendTime topics: sets the timestamp-type bit and MaxTimestamp to
+ * now_ms and recomputes the CRC. */
+void record_batch_set_log_append_time(uint8_t *p, size_t len, int64_t now_ms);
+
+/* In an uncompressed batch, finds the first record with timestamp >= ts.
+ * Returns 1 with *offset and *timestamp set, 0 if none, or -1 when the
+ * batch is compressed or does not parse (callers fall back to batch
+ * granularity). */
+int record_batch_find_timestamp(const uint8_t *p, size_t len, int64_t ts,
+				int64_t *offset, int64_t *timestamp);
+
+#endif
