@@ -1,0 +1,947 @@
+/*
+ * Unit tests for brokerd/catalog: create, delete and lookups; reopen from
+ * journal and snapshot; torn and corrupt journals; a crash between the
+ * snapshot's rename and the journal's truncation; bad snapshots; a failed
+ * journal write.  Every test works in its own temporary directory and
+ * damages the files the way a crash or a bad disk would.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "brokerd/catalog/catalog.h"
+#include "brokerd/catalog/catalog_record.h"
+#include "brokerd/catalog/catalog_snapshot.h"
+#include "common/bytes.h"
+#include "common/crc32c.h"
+#include "common/errors.h"
+
+/* ---- fixture: a temporary directory per test ---- */
+
+static char tmp_root[256];
+static char cat_dir[300];
+static char journal_path[320];
+static char snapshot_path[320];
+
+static void setup(void)
+{
+	const char *base = getenv("TMPDIR");
+	snprintf(tmp_root, sizeof tmp_root, "%s/sluice-catalog-XXXXXX",
+		 base && *base ? base : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmp_root));
+	/* A subdirectory, so catalog_open's mkdir is exercised too. */
+	snprintf(cat_dir, sizeof cat_dir, "%s/catalog", tmp_root);
+	snprintf(journal_path, sizeof journal_path, "%s/catalog.journal",
+		 cat_dir);
+	snprintf(snapshot_path, sizeof snapshot_path, "%s/catalog.snapshot",
+		 cat_dir);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void teardown(void)
+{
+	nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- file helpers ---- */
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -1;
+	return st.st_size;
+}
+
+/* Reads a whole file; *len gets its size. */
+static uint8_t *file_read(const char *path, size_t *len)
+{
+	off_t size = file_size(path);
+	ck_assert_int_ge(size, 0);
+	uint8_t *buf = malloc((size_t)size + 1);
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, buf, (size_t)size), size);
+	close(fd);
+	buf[size] = 0;
+	*len = (size_t)size;
+	return buf;
+}
+
+static void file_write(const char *path, const uint8_t *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void file_append(const char *path, const uint8_t *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void file_truncate(const char *path, off_t len)
+{
+	ck_assert_int_eq(truncate(path, len), 0);
+}
+
+/* Flips the bits of one byte at off. */
+static void file_flip(const char *path, off_t off)
+{
+	int fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	uint8_t b;
+	ck_assert_int_eq(pread(fd, &b, 1, off), 1);
+	b ^= 0xff;
+	ck_assert_int_eq(pwrite(fd, &b, 1, off), 1);
+	close(fd);
+}
+
+/* ---- capturing what the catalog logs (stderr) ---- */
+
+/* A pipe rather than a file, so a test's file size limit does not cut the
+ * log short.  Captures stay far below the pipe's buffer. */
+static int saved_stderr = -1;
+static int capture_fd = -1;
+
+static void capture_start(void)
+{
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	/* Never block the test on a full pipe; a lost line fails it. */
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	fflush(stderr);
+	saved_stderr = dup(2);
+	dup2(p[1], 2);
+	close(p[1]);
+	capture_fd = p[0];
+}
+
+/* Restores stderr and returns what was written meanwhile (caller frees). */
+static char *capture_stop(void)
+{
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	size_t len = 0, cap = 4096;
+	char *text = malloc(cap);
+	ssize_t r;
+	while ((r = read(capture_fd, text + len, cap - len - 1)) > 0) {
+		len += (size_t)r;
+		if (cap - len < 2)
+			text = realloc(text, cap *= 2);
+	}
+	close(capture_fd);
+	text[len] = '\0';
+	/* Show it in the test output too, for whoever reads a failure. */
+	fputs(text, stderr);
+	return text;
+}
+
+/* ---- catalog helpers ---- */
+
+static struct catalog *cat_open(void)
+{
+	struct catalog *cat = NULL;
+	ck_assert_int_eq(catalog_open(cat_dir, &cat), 0);
+	ck_assert_ptr_nonnull(cat);
+	return cat;
+}
+
+static const struct topic *create(struct catalog *cat, const char *name,
+				  int32_t partitions)
+{
+	const struct topic *t = NULL;
+	ck_assert_int_eq(catalog_topic_create(cat, name, partitions, NULL, 0,
+					      &t), 0);
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+/* Every index agrees about every topic; returns the count. */
+static size_t check_indexes(const struct catalog *cat)
+{
+	size_t n = catalog_topic_count(cat);
+	for (size_t i = 0; i < n; i++) {
+		const struct topic *t = catalog_topic_at(cat, i);
+		ck_assert_ptr_nonnull(t);
+		if (i > 0)
+			ck_assert_int_lt(strcmp(catalog_topic_at(cat, i - 1)->name,
+						t->name), 0);
+		ck_assert_ptr_eq(catalog_topic_by_name(cat, t->name), t);
+		ck_assert_ptr_eq(catalog_topic_by_id(cat, t->id), t);
+		for (int32_t p = 0; p < t->partition_count; p++)
+			ck_assert_ptr_eq(catalog_topic_by_stream(
+						 cat, t->first_stream_id +
+							      (uint64_t)p),
+					 t);
+	}
+	ck_assert_ptr_null(catalog_topic_at(cat, n));
+	return n;
+}
+
+/* A text rendering of the whole state, for before/after comparisons. */
+static char *dump(const struct catalog *cat)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	check_indexes(cat);
+	fprintf(f, "generation %llu\n",
+		(unsigned long long)catalog_generation(cat));
+	for (size_t i = 0; i < catalog_topic_count(cat); i++) {
+		const struct topic *t = catalog_topic_at(cat, i);
+		fprintf(f, "%s id=", t->name);
+		for (int b = 0; b < 16; b++)
+			fprintf(f, "%02x", t->id[b]);
+		fprintf(f, " partitions=%d first=%llu configs:",
+			t->partition_count,
+			(unsigned long long)t->first_stream_id);
+		for (size_t c = 0; c < t->config_count; c++)
+			fprintf(f, " %s=%s", t->configs[c].name,
+				t->configs[c].value);
+		fputc('\n', f);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Closes, reopens and checks that nothing changed; returns the new one. */
+static struct catalog *reopen_same(struct catalog *cat)
+{
+	char *before = dump(cat);
+	catalog_close(cat);
+	cat = cat_open();
+	char *after = dump(cat);
+	ck_assert_msg(!strcmp(after, before),
+		      "state changed by reopen:\n%.1500s\n--- now:\n%.1500s",
+		      before, after);
+	free(before);
+	free(after);
+	return cat;
+}
+
+/* ---- create, delete, lookups ---- */
+
+static const struct {
+	const char *name;
+	int32_t partitions;
+} create_table[] = {
+	{ "orders", 3 }, { "a", 1 }, { "zeta.events-v2", 8 },
+	{ "Payments", 2 }, { "m_1", 1 },
+};
+
+#define N_CREATE (sizeof create_table / sizeof create_table[0])
+
+START_TEST(test_create_lookup)
+{
+	struct catalog *cat = cat_open();
+	const struct topic *made[N_CREATE];
+	uint64_t next = 1;
+	static const uint8_t zero[16];
+
+	for (size_t i = 0; i < N_CREATE; i++) {
+		made[i] = create(cat, create_table[i].name,
+				 create_table[i].partitions);
+		ck_assert_str_eq(made[i]->name, create_table[i].name);
+		ck_assert_int_eq(made[i]->partition_count,
+				 create_table[i].partitions);
+		/* Consecutive stream ids from 1, in creation order. */
+		ck_assert_uint_eq(made[i]->first_stream_id, next);
+		next += (uint64_t)create_table[i].partitions;
+		/* UUID v4 with the RFC 4122 variant, never zero. */
+		ck_assert_int_ne(memcmp(made[i]->id, zero, 16), 0);
+		ck_assert_uint_eq(made[i]->id[6] >> 4, 4);
+		ck_assert_uint_eq(made[i]->id[8] >> 6, 2);
+		for (size_t j = 0; j < i; j++)
+			ck_assert_int_ne(memcmp(made[i]->id, made[j]->id, 16),
+					 0);
+	}
+	ck_assert_uint_eq(check_indexes(cat), N_CREATE);
+	/* Name order: uppercase sorts first in byte order. */
+	ck_assert_str_eq(catalog_topic_at(cat, 0)->name, "Payments");
+	ck_assert_str_eq(catalog_topic_at(cat, N_CREATE - 1)->name,
+			 "zeta.events-v2");
+
+	/* Stream ids outside every topic. */
+	ck_assert_ptr_null(catalog_topic_by_stream(cat, 0));
+	ck_assert_ptr_null(catalog_topic_by_stream(cat, next));
+	ck_assert_ptr_null(catalog_topic_by_stream(cat, UINT64_MAX));
+	ck_assert_ptr_null(catalog_topic_by_name(cat, "nope"));
+	ck_assert_ptr_null(catalog_topic_by_id(cat, zero));
+
+	ck_assert_int_eq(catalog_topic_create(cat, "orders", 1, NULL, 0, NULL),
+			 SL_EEXIST);
+	ck_assert_int_eq(catalog_topic_delete(cat, "nope"), SL_ENOENT);
+
+	/* Delete one in the middle of every index. */
+	uint8_t id[16];
+	memcpy(id, made[0]->id, 16);
+	uint64_t first = made[0]->first_stream_id;
+	ck_assert_int_eq(catalog_topic_delete(cat, "orders"), 0);
+	ck_assert_ptr_null(catalog_topic_by_name(cat, "orders"));
+	ck_assert_ptr_null(catalog_topic_by_id(cat, id));
+	for (uint64_t s = first; s < first + 3; s++)
+		ck_assert_ptr_null(catalog_topic_by_stream(cat, s));
+	ck_assert_uint_eq(check_indexes(cat), N_CREATE - 1);
+	for (size_t i = 1; i < N_CREATE; i++)
+		ck_assert_ptr_eq(catalog_topic_by_name(cat,
+						       create_table[i].name),
+				 made[i]);
+	/* The name may be the topic's own (freed by the delete). */
+	ck_assert_int_eq(catalog_topic_delete(cat,
+					      catalog_topic_at(cat, 0)->name),
+			 0);
+	ck_assert_ptr_null(catalog_topic_by_name(cat, "Payments"));
+	ck_assert_uint_eq(check_indexes(cat), N_CREATE - 2);
+	catalog_close(cat);
+}
+END_TEST
+
+static const struct topic_config_entry cfg_ok[] = {
+	{ "retention.ms", "1000" }, { "cleanup.policy", "compact" },
+};
+static const struct topic_config_entry cfg_bad_value[] = {
+	{ "retention.ms", "soon" },
+};
+static const struct topic_config_entry cfg_unknown[] = {
+	{ "retention.hours", "1" },
+};
+static const struct topic_config_entry cfg_twice[] = {
+	{ "retention.ms", "1000" }, { "retention.ms", "2000" },
+};
+
+static const char long_name[] =
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaa"; /* 248 */
+
+static const struct {
+	const char *name;
+	int32_t partitions;
+	const struct topic_config_entry *configs;
+	size_t config_count;
+	int expect;
+} arg_table[] = {
+	{ "ok", 1, cfg_ok, 2, 0 },
+	{ long_name, 1, NULL, 0, 0 },
+	{ "", 1, NULL, 0, SL_EINVAL },
+	{ "p0", 0, NULL, 0, SL_EINVAL },
+	{ "pneg", -4, NULL, 0, SL_EINVAL },
+	{ "bad", 1, cfg_bad_value, 1, SL_EINVAL },
+	{ "unknown", 1, cfg_unknown, 1, SL_EINVAL },
+	{ "twice", 1, cfg_twice, 2, SL_EINVAL },
+};
+
+START_TEST(test_create_arguments)
+{
+	struct catalog *cat = cat_open();
+	char name250[TOPIC_NAME_MAX + 2];
+	memset(name250, 'b', sizeof name250 - 1);
+	name250[sizeof name250 - 1] = '\0';
+
+	ck_assert_int_eq(catalog_topic_create(cat, arg_table[_i].name,
+					      arg_table[_i].partitions,
+					      arg_table[_i].configs,
+					      arg_table[_i].config_count, NULL),
+			 arg_table[_i].expect);
+	ck_assert_uint_eq(catalog_topic_count(cat),
+			  arg_table[_i].expect == 0 ? 1 : 0);
+	/* One past the limit never fits. */
+	ck_assert_int_eq(catalog_topic_create(cat, name250, 1, NULL, 0, NULL),
+			 SL_EINVAL);
+	/* A refused create uses no stream ids. */
+	const struct topic *t = create(cat, "after", 1);
+	ck_assert_uint_eq(t->first_stream_id,
+			  arg_table[_i].expect == 0 ? 2 : 1);
+	catalog_close(cat);
+}
+END_TEST
+
+START_TEST(test_configs_copied)
+{
+	struct catalog *cat = cat_open();
+	char key[] = "retention.ms", value[] = "5000";
+	struct topic_config_entry cfg[] = { { key, value } };
+	const struct topic *t = NULL;
+	ck_assert_int_eq(catalog_topic_create(cat, "c", 2, cfg, 1, &t), 0);
+	/* The caller's strings may go away. */
+	strcpy(value, "9999");
+	ck_assert_uint_eq(t->config_count, 1);
+	ck_assert_str_eq(topic_config_get(t, "retention.ms"), "5000");
+	ck_assert_ptr_null(topic_config_get(t, "segment.ms"));
+	catalog_close(cat);
+}
+END_TEST
+
+/* ---- durability ---- */
+
+static const struct topic_config_entry cfg_a[] = {
+	{ "cleanup.policy", "compact,delete" },
+	{ "max.message.bytes", "2097152" },
+	{ "message.timestamp.type", "LogAppendTime" },
+};
+
+START_TEST(test_reopen_restores)
+{
+	struct catalog *cat = cat_open();
+	uint64_t gen;
+	ck_assert_uint_eq(catalog_generation(cat), 0);
+	ck_assert_int_eq(catalog_bump_generation(cat, &gen), 0);
+	ck_assert_uint_eq(gen, 1);
+	ck_assert_int_eq(catalog_topic_create(cat, "a", 4, cfg_a, 3, NULL), 0);
+	create(cat, "b", 2);
+	create(cat, "c", 1);
+	ck_assert_int_eq(catalog_topic_delete(cat, "b"), 0);
+	ck_assert_int_eq(catalog_bump_generation(cat, &gen), 0);
+	ck_assert_uint_eq(gen, 2);
+	/* Everything is still only in the journal. */
+	ck_assert_int_gt(file_size(journal_path), 0);
+
+	/* First reopen replays the journal and folds it into a snapshot. */
+	cat = reopen_same(cat);
+	ck_assert_int_eq(file_size(journal_path), 0);
+	ck_assert_int_gt(file_size(snapshot_path), 0);
+	const struct topic *a = catalog_topic_by_name(cat, "a");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_eq(a->config_count, 3);
+	ck_assert_str_eq(topic_config_get(a, "message.timestamp.type"),
+			 "LogAppendTime");
+	ck_assert_uint_eq(catalog_generation(cat), 2);
+
+	/* Second reopen starts from the snapshot alone. */
+	cat = reopen_same(cat);
+	ck_assert_int_eq(catalog_bump_generation(cat, &gen), 0);
+	ck_assert_uint_eq(gen, 3);
+	/* Next stream id survived: a 4, b 2 (deleted), c 1 -> 8. */
+	ck_assert_uint_eq(create(cat, "d", 1)->first_stream_id, 8);
+	cat = reopen_same(cat);
+	catalog_close(cat);
+}
+END_TEST
+
+START_TEST(test_stream_ids_never_reused)
+{
+	struct catalog *cat = cat_open();
+	create(cat, "a", 3);                                 /* 1-3 */
+	ck_assert_uint_eq(create(cat, "b", 2)->first_stream_id, 4);
+	ck_assert_int_eq(catalog_topic_delete(cat, "b"), 0); /* 4-5 gone */
+	cat = reopen_same(cat);
+	ck_assert_uint_eq(create(cat, "c", 1)->first_stream_id, 6);
+	/* Recreating a deleted name gets new ids and a new topic id. */
+	ck_assert_uint_eq(create(cat, "b", 2)->first_stream_id, 7);
+	ck_assert_int_eq(catalog_topic_delete(cat, "a"), 0);
+	ck_assert_int_eq(catalog_topic_delete(cat, "b"), 0);
+	ck_assert_int_eq(catalog_topic_delete(cat, "c"), 0);
+	/* No topic left: only the snapshot's state record remembers. */
+	cat = reopen_same(cat);
+	cat = reopen_same(cat);
+	ck_assert_uint_eq(catalog_topic_count(cat), 0);
+	ck_assert_uint_eq(create(cat, "d", 1)->first_stream_id, 9);
+	for (uint64_t s = 1; s < 9; s++)
+		ck_assert_ptr_null(catalog_topic_by_stream(cat, s));
+	catalog_close(cat);
+}
+END_TEST
+
+/* Creates t0..t4 after the open's snapshot; ends[i] is the journal size
+ * after t_i, so ends[i-1] is where t_i's record starts. */
+static void five_topics(off_t ends[5])
+{
+	struct catalog *cat = cat_open();
+	char name[8];
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "t%d", i);
+		create(cat, name, i + 1);
+		ends[i] = file_size(journal_path);
+	}
+	catalog_close(cat);
+}
+
+/* Reopens (capturing the log) and checks that exactly t0..t(n-1) exist
+ * with the stream ids they were created with and that the journal ends
+ * by cut_at.  Returns the log. */
+static char *reopen_expect(int n, off_t cut_at)
+{
+	capture_start();
+	struct catalog *cat = NULL;
+	int rc = catalog_open(cat_dir, &cat);
+	char *log = capture_stop();
+	ck_assert_int_eq(rc, 0);
+	/* Cut (or folded into the snapshot): nothing past the damage. */
+	ck_assert_int_le(file_size(journal_path), cut_at);
+	ck_assert_uint_eq(check_indexes(cat), (size_t)n);
+	uint64_t first = 1;
+	for (int i = 0; i < 5; i++) {
+		char name[8];
+		snprintf(name, sizeof name, "t%d", i);
+		const struct topic *t = catalog_topic_by_name(cat, name);
+		if (i >= n) {
+			ck_assert_ptr_null(t);
+			continue;
+		}
+		ck_assert_ptr_nonnull(t);
+		ck_assert_uint_eq(t->first_stream_id, first);
+		first += (uint64_t)i + 1;
+	}
+	/* The cut tail is gone for good: new records follow cleanly. */
+	create(cat, "after", 1);
+	catalog_close(cat);
+	cat = cat_open();
+	ck_assert_ptr_nonnull(catalog_topic_by_name(cat, "after"));
+	ck_assert_uint_eq(catalog_topic_count(cat), (size_t)n + 1);
+	catalog_close(cat);
+	return log;
+}
+
+enum damage { CUT, GARBAGE, FLIP };
+
+static const struct {
+	enum damage how;
+	int record;  /* which record (0..4) the damage hits */
+	off_t where; /* CUT: bytes of it kept; FLIP: byte within it */
+	const char *garbage;
+	size_t garbage_len;
+	int survivors;
+	const char *log; /* expected in the log */
+} damage_table[] = {
+	/* torn tails */
+	{ CUT, 4, 1, NULL, 0, 4, "torn tail" },
+	{ CUT, 4, 19, NULL, 0, 4, "short header" },
+	{ CUT, 4, 21, NULL, 0, 4, "runs past the end" },
+	{ CUT, 4, -1, NULL, 0, 4, "runs past the end" }, /* all but 1 */
+	{ CUT, 2, 30, NULL, 0, 2, "runs past the end" },
+	{ GARBAGE, 5, 0, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 22, 5,
+	  "bad magic" },
+	{ GARBAGE, 5, 0, "SLCJ garbage after the last record", 34, 5,
+	  "bad header CRC" },
+	{ GARBAGE, 5, 0, "x", 1, 5, "short header" },
+	/* damage in the middle: replay stops there */
+	{ FLIP, 1, 0, NULL, 0, 1, "bad magic" },
+	{ FLIP, 2, 9, NULL, 0, 2, "bad header CRC" },
+	{ FLIP, 2, 17, NULL, 0, 2, "bad header CRC" },
+	{ FLIP, 3, 30, NULL, 0, 3, "bad body CRC" },
+	{ FLIP, 0, 25, NULL, 0, 0, "bad body CRC" },
+	{ FLIP, 4, 30, NULL, 0, 4, "bad body CRC" },
+};
+
+START_TEST(test_damaged_journal)
+{
+	off_t ends[5];
+	five_topics(ends);
+	int r = damage_table[_i].record;
+	off_t start = r == 0 ? 0 : ends[r - 1];
+	off_t where = damage_table[_i].where;
+
+	switch (damage_table[_i].how) {
+	case CUT:
+		file_truncate(journal_path,
+			      where >= 0 ? start + where : ends[r] + where);
+		break;
+	case GARBAGE:
+		file_append(journal_path,
+			    (const uint8_t *)damage_table[_i].garbage,
+			    damage_table[_i].garbage_len);
+		start = ends[4];
+		break;
+	case FLIP:
+		file_flip(journal_path, start + where);
+		break;
+	}
+	char *log = reopen_expect(damage_table[_i].survivors, start);
+	char offset[64];
+	snprintf(offset, sizeof offset, "offset %lld", (long long)start);
+	ck_assert_msg(strstr(log, offset), "log lacks '%s'", offset);
+	ck_assert_msg(strstr(log, damage_table[_i].log), "log lacks '%s'",
+		      damage_table[_i].log);
+	/* Damage before the last record is not a torn write: say so. */
+	if (damage_table[_i].how == FLIP && r < 4)
+		ck_assert_msg(strstr(log, "a valid record follows"),
+			      "middle damage not reported as such");
+	free(log);
+}
+END_TEST
+
+/* Appends a record with valid CRCs; seq and type chosen by the test. */
+static void append_record(uint16_t type, uint64_t seq, uint64_t value)
+{
+	uint8_t rec[CATALOG_RECORD_HEADER_BYTES + 16];
+	uint8_t *body = rec + CATALOG_RECORD_HEADER_BYTES;
+	be64_put(body, seq);
+	be64_put(body + 8, value);
+	be32_put(rec, CATALOG_RECORD_MAGIC);
+	be16_put(rec + 4, CATALOG_RECORD_VERSION);
+	be16_put(rec + 6, type);
+	be32_put(rec + 8, 16);
+	be32_put(rec + 12, crc32c(body, 16));
+	be32_put(rec + 16, crc32c(rec, 16));
+	file_append(journal_path, rec, sizeof rec);
+}
+
+/* A record whose CRCs hold but that makes no sense is not a torn write:
+ * open refuses rather than dropping it and what follows. */
+static const struct {
+	uint16_t type;
+	uint64_t seq; /* relative to the next expected sequence */
+	const char *log;
+} bad_record_table[] = {
+	{ 99, 0, "unknown record type" },
+	{ CATALOG_RECORD_GENERATION, 3, "expected" },
+	{ CATALOG_RECORD_STATE, 0, "does not decode" },
+};
+
+START_TEST(test_bad_record_refused)
+{
+	off_t ends[5];
+	five_topics(ends);
+	/* Opens at sequence 0 after the first snapshot, then 5 records. */
+	append_record(bad_record_table[_i].type, 6 + bad_record_table[_i].seq,
+		      77);
+	off_t size = file_size(journal_path);
+	capture_start();
+	struct catalog *cat = NULL;
+	int rc = catalog_open(cat_dir, &cat);
+	char *log = capture_stop();
+	ck_assert_int_eq(rc, SL_ECORRUPT);
+	ck_assert_ptr_null(cat);
+	ck_assert_msg(strstr(log, bad_record_table[_i].log), "log lacks '%s'",
+		      bad_record_table[_i].log);
+	/* Nothing was cut. */
+	ck_assert_int_eq(file_size(journal_path), size);
+	free(log);
+}
+END_TEST
+
+START_TEST(test_snapshot_every)
+{
+	struct catalog *cat = cat_open();
+	catalog_set_snapshot_every(cat, 7);
+	uint64_t gen;
+	for (int i = 1; i <= 23; i++) {
+		ck_assert_int_eq(catalog_bump_generation(cat, &gen), 0);
+		/* A generation record is 20 + 16 bytes. */
+		ck_assert_int_eq(file_size(journal_path), (i % 7) * 36);
+	}
+	cat = reopen_same(cat);
+	ck_assert_uint_eq(catalog_generation(cat), 23);
+	catalog_close(cat);
+}
+END_TEST
+
+/* Many mixed changes across several automatic and one forced snapshot,
+ * then reopen: the snapshot and the journal tail together give it all. */
+START_TEST(test_snapshot_and_journal)
+{
+	struct catalog *cat = cat_open();
+	catalog_set_snapshot_every(cat, 10);
+	char name[32];
+	uint64_t gen, next = 1;
+	int alive = 0;
+	for (int i = 0; i < 137; i++) {
+		snprintf(name, sizeof name, "topic-%03d", i);
+		ck_assert_uint_eq(create(cat, name, 1 + i % 4)->first_stream_id,
+				  next);
+		next += 1 + (uint64_t)(i % 4);
+		alive++;
+		if (i % 3 == 2) {
+			snprintf(name, sizeof name, "topic-%03d", i - 1);
+			ck_assert_int_eq(catalog_topic_delete(cat, name), 0);
+			alive--;
+		}
+		if (i % 11 == 0)
+			ck_assert_int_eq(catalog_bump_generation(cat, &gen), 0);
+		if (i == 70)
+			ck_assert_int_eq(catalog_snapshot(cat), 0);
+	}
+	ck_assert_int_gt(file_size(journal_path), 0);
+	ck_assert_uint_eq(catalog_topic_count(cat), (size_t)alive);
+	cat = reopen_same(cat);
+	ck_assert_uint_eq(create(cat, "last", 1)->first_stream_id, next);
+	catalog_close(cat);
+}
+END_TEST
+
+/* Journal and snapshot as they stand after the sequence below: the
+ * journal before the forced snapshot, the snapshot it wrote, the record of
+ * the create that followed, and the state dumps at both points. */
+struct crash_files {
+	uint8_t *journal, *snapshot, *c_record;
+	size_t journal_len, snapshot_len, c_len;
+	char *state, *state_c;
+};
+
+static void crash_files_make(struct crash_files *cf)
+{
+	struct catalog *cat = cat_open();
+	uint64_t gen;
+	create(cat, "a", 2);                                 /* 1-2 */
+	create(cat, "b", 3);                                 /* 3-5 */
+	ck_assert_int_eq(catalog_topic_delete(cat, "a"), 0);
+	create(cat, "a", 1);                                 /* 6 */
+	ck_assert_int_eq(catalog_bump_generation(cat, &gen), 0);
+	cf->journal = file_read(journal_path, &cf->journal_len);
+	ck_assert_uint_gt(cf->journal_len, 0);
+	cf->state = dump(cat);
+	ck_assert_int_eq(catalog_snapshot(cat), 0);
+	ck_assert_int_eq(file_size(journal_path), 0);
+	cf->snapshot = file_read(snapshot_path, &cf->snapshot_len);
+	create(cat, "c", 1);                                 /* 7 */
+	cf->c_record = file_read(journal_path, &cf->c_len);
+	cf->state_c = dump(cat);
+	/* Closing writes no snapshot: the files stay as they are. */
+	catalog_close(cat);
+}
+
+static void crash_files_free(struct crash_files *cf)
+{
+	free(cf->journal);
+	free(cf->snapshot);
+	free(cf->c_record);
+	free(cf->state);
+	free(cf->state_c);
+}
+
+/* Opens and checks the state equals want. */
+static struct catalog *open_expect(const char *want)
+{
+	struct catalog *cat = cat_open();
+	char *got = dump(cat);
+	ck_assert_msg(!strcmp(got, want),
+		      "wanted:\n%.1500s\n--- got:\n%.1500s", want, got);
+	free(got);
+	return cat;
+}
+
+/* The process died after the snapshot's rename, before the journal was
+ * truncated: every journal record is already in the snapshot.  Replaying
+ * any of them again would fail (topic "a" is created, deleted and created
+ * again) or hand out stream ids twice. */
+START_TEST(test_crash_before_truncation)
+{
+	struct crash_files cf;
+	crash_files_make(&cf);
+	file_write(snapshot_path, cf.snapshot, cf.snapshot_len);
+	file_write(journal_path, cf.journal, cf.journal_len);
+	struct catalog *cat = open_expect(cf.state);
+	ck_assert_uint_eq(create(cat, "c", 1)->first_stream_id, 7);
+	ck_assert_uint_eq(catalog_generation(cat), 1);
+	catalog_close(cat);
+	crash_files_free(&cf);
+}
+END_TEST
+
+/* The truncation failed at run time and brokerd went on: new records
+ * follow the old ones in the journal.  Only the new ones apply. */
+START_TEST(test_truncation_failed)
+{
+	struct crash_files cf;
+	crash_files_make(&cf);
+	file_write(snapshot_path, cf.snapshot, cf.snapshot_len);
+	file_write(journal_path, cf.journal, cf.journal_len);
+	file_append(journal_path, cf.c_record, cf.c_len);
+	struct catalog *cat = open_expect(cf.state_c);
+	ck_assert_uint_eq(create(cat, "d", 1)->first_stream_id, 8);
+	catalog_close(cat);
+	crash_files_free(&cf);
+}
+END_TEST
+
+enum snap_damage { SNAP_FLIP, SNAP_CUT, SNAP_APPEND, SNAP_REMOVE };
+
+static const struct {
+	enum snap_damage how;
+	off_t where; /* FLIP: byte; CUT: new size (negative: from the end) */
+	const char *log;
+} snapshot_table[] = {
+	{ SNAP_FLIP, 40, "bad content CRC" },
+	{ SNAP_FLIP, -1, "bad content CRC" },
+	{ SNAP_FLIP, 0, "bad magic" },
+	{ SNAP_FLIP, 9, "bad header CRC" },
+	{ SNAP_FLIP, 21, "bad header CRC" },
+	{ SNAP_CUT, 0, "shorter than its header" },
+	{ SNAP_CUT, 23, "shorter than its header" },
+	{ SNAP_CUT, -1, "length does not match" },
+	{ SNAP_APPEND, 0, "length does not match" },
+	/* Without the snapshot the journal starts mid-history. */
+	{ SNAP_REMOVE, 0, "do not belong together" },
+};
+
+START_TEST(test_bad_snapshot)
+{
+	struct catalog *cat = cat_open();
+	create(cat, "a", 1);
+	create(cat, "b", 2);
+	ck_assert_int_eq(catalog_snapshot(cat), 0);
+	create(cat, "c", 1);
+	catalog_close(cat);
+	off_t size = file_size(snapshot_path);
+	off_t where = snapshot_table[_i].where;
+	if (where < 0)
+		where += size;
+	switch (snapshot_table[_i].how) {
+	case SNAP_FLIP:
+		file_flip(snapshot_path, where);
+		break;
+	case SNAP_CUT:
+		file_truncate(snapshot_path, where);
+		break;
+	case SNAP_APPEND:
+		file_append(snapshot_path, (const uint8_t *)"x", 1);
+		break;
+	case SNAP_REMOVE:
+		ck_assert_int_eq(unlink(snapshot_path), 0);
+		break;
+	}
+	off_t journal = file_size(journal_path);
+	capture_start();
+	cat = NULL;
+	int rc = catalog_open(cat_dir, &cat);
+	char *log = capture_stop();
+	/* Never silently start empty or from half the history. */
+	ck_assert_int_eq(rc, SL_ECORRUPT);
+	ck_assert_ptr_null(cat);
+	ck_assert_msg(strstr(log, snapshot_table[_i].log), "log lacks '%s'",
+		      snapshot_table[_i].log);
+	ck_assert_int_eq(file_size(journal_path), journal);
+	free(log);
+}
+END_TEST
+
+/* A failed journal write (here: the file size limit) changes nothing in
+ * memory, leaves no partial record, and the catalog recovers after. */
+START_TEST(test_write_failure)
+{
+	struct catalog *cat = cat_open();
+	create(cat, "a", 2);
+	off_t size = file_size(journal_path);
+	struct rlimit old, lim;
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	/* Room for part of a record: a short write, then EFBIG. */
+	lim.rlim_cur = (rlim_t)size + 10;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+
+	uint64_t gen = 99;
+	capture_start();
+	int rc_create = catalog_topic_create(cat, "b", 1, NULL, 0, NULL);
+	int rc_gen = catalog_bump_generation(cat, &gen);
+	int rc_delete = catalog_topic_delete(cat, "a");
+	char *log = capture_stop();
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+
+	ck_assert_int_eq(rc_create, SL_EIO);
+	ck_assert_int_eq(rc_gen, SL_EIO);
+	ck_assert_int_eq(rc_delete, SL_EIO);
+	ck_assert_uint_eq(gen, 99);
+	ck_assert_uint_eq(catalog_generation(cat), 0);
+	ck_assert_ptr_null(catalog_topic_by_name(cat, "b"));
+	ck_assert_ptr_nonnull(catalog_topic_by_name(cat, "a"));
+	ck_assert_uint_eq(check_indexes(cat), 1);
+	ck_assert_int_eq(file_size(journal_path), size);
+	ck_assert_msg(strstr(log, journal_path), "log lacks the path");
+	ck_assert_msg(strstr(log, strerror(EFBIG)), "log lacks the errno");
+	free(log);
+
+	/* The failed create used no stream ids. */
+	ck_assert_uint_eq(create(cat, "b", 1)->first_stream_id, 3);
+	ck_assert_int_eq(catalog_bump_generation(cat, &gen), 0);
+	ck_assert_uint_eq(gen, 1);
+	cat = reopen_same(cat);
+	catalog_close(cat);
+}
+END_TEST
+
+START_TEST(test_second_writer_refused)
+{
+	struct catalog *cat = cat_open();
+	struct catalog *other = NULL;
+	capture_start();
+	int rc = catalog_open(cat_dir, &other);
+	char *log = capture_stop();
+	ck_assert_int_eq(rc, SL_EIO);
+	ck_assert_ptr_null(other);
+	ck_assert_ptr_nonnull(strstr(log, "another brokerd"));
+	free(log);
+	catalog_close(cat);
+}
+END_TEST
+
+/* A temp file left by a crash mid-snapshot is ignored and removed. */
+START_TEST(test_stale_temp_snapshot)
+{
+	struct catalog *cat = cat_open();
+	create(cat, "a", 1);
+	catalog_close(cat);
+	char tmp[400];
+	snprintf(tmp, sizeof tmp, "%s.tmp", snapshot_path);
+	file_write(tmp, (const uint8_t *)"half a snapshot", 15);
+	cat = cat_open();
+	ck_assert_ptr_nonnull(catalog_topic_by_name(cat, "a"));
+	ck_assert_int_eq(file_size(tmp), -1);
+	catalog_close(cat);
+}
+END_TEST
+
+/* ---- suite ---- */
+
+static Suite *catalog_suite(void)
+{
+	Suite *s = suite_create("catalog");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_create_lookup);
+	tcase_add_loop_test(tc, test_create_arguments, 0,
+			    sizeof arg_table / sizeof arg_table[0]);
+	tcase_add_test(tc, test_configs_copied);
+	tcase_add_test(tc, test_reopen_restores);
+	tcase_add_test(tc, test_stream_ids_never_reused);
+	tcase_add_loop_test(tc, test_damaged_journal, 0,
+			    sizeof damage_table / sizeof damage_table[0]);
+	tcase_add_loop_test(tc, test_bad_record_refused, 0,
+			    sizeof bad_record_table / sizeof bad_record_table[0]);
+	tcase_add_test(tc, test_snapshot_every);
+	tcase_add_test(tc, test_snapshot_and_journal);
+	tcase_add_test(tc, test_crash_before_truncation);
+	tcase_add_test(tc, test_truncation_failed);
+	tcase_add_loop_test(tc, test_bad_snapshot, 0,
+			    sizeof snapshot_table / sizeof snapshot_table[0]);
+	tcase_add_test(tc, test_write_failure);
+	tcase_add_test(tc, test_second_writer_refused);
+	tcase_add_test(tc, test_stale_temp_snapshot);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(catalog_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
