@@ -1,0 +1,51 @@
+/*
+ * sluice-bench: the options of one run and the clock every part shares.
+ * Units: MB is 10^6 bytes, MiB is 2^20 bytes; times are nanoseconds on
+ * CLOCK_MONOTONIC unless a name says otherwise.
+ */
+#ifndef SLUICE_BENCH_H
+#define SLUICE_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define BENCH_MB 1000000.0
+#define BENCH_MIB (1024u * 1024u)
+
+/* Parts of a run, selected with --only. */
+enum bench_part {
+	BENCH_PART_DISK = 1 << 0,
+	BENCH_PART_BROKER = 1 << 1,
+	BENCH_PART_MOCK = 1 << 2,
+};
+
+struct bench_opts {
+	unsigned parts;             /* enum bench_part bits */
+	const char *bootstrap;      /* brokerd's host:port */
+	const char *topic;
+	int partitions;             /* wanted when the topic is created */
+	double duration_s;          /* per measured phase */
+	double rate_mb;             /* paced phase, MB/s */
+	size_t record_size;         /* bytes of value per record */
+	int latency_linger_ms;      /* linger.ms of the paced producer */
+	int fetch_wait_ms;          /* fetch.wait.max.ms of the e2e consumer */
+	const char *disk_dir;
+	uint64_t disk_bytes;        /* size of the bandwidth file */
+	int disk_iters;             /* pwrite+fdatasync samples per size */
+	pid_t pid;                  /* brokerd, 0 when not given */
+	const char *pidfile;
+	uint64_t cache_bytes;       /* as configured on brokerd, 0 if unknown */
+	const char *json_path;
+};
+
+/* Monotonic time in nanoseconds. */
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#endif
