@@ -50,6 +50,16 @@ static void daemon_usage(const struct daemon_spec *spec, FILE *out)
 /* Opens and locks the pidfile; exits if another instance holds it. */
 static int daemon_pidfile_lock(const char *path)
 {
+	/* the pidfile usually lives in the data directory, which a first
+	 * start creates */
+	char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+			log_fatal("pidfile directory %s: %s", dir, strerror(errno));
+	}
+	free(dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		log_fatal("pidfile %s: %s", path, strerror(errno));
