@@ -67,7 +67,10 @@ int wal_open(const struct wal_options *opt, struct wal **out);
 
 /* Replays every valid record from the trim offset and sets the head past the
  * last one.  Stops at the first invalid record at an aligned position and
- * logs what it dropped (position, and why).  Returns 0 or SL_EIO. */
+ * logs what it dropped (position, and why).  Must be called once, before
+ * wal_start (also on a new WAL); it zeroes the space just past the new head
+ * so torn writes of a crashed run can never be revived.  Returns 0,
+ * SL_EIO or SL_ENOMEM. */
 int wal_recover(struct wal *wal, wal_replay_fn fn, void *arg);
 
 /* Starts the I/O thread and attaches completions to the loop. */
@@ -77,7 +80,9 @@ int wal_start(struct wal *wal, struct event_base *base, wal_durable_fn fn,
 /* Appends one batch record to the current group-commit block.  On success
  * sets *batch_pos to the logical offset the RecordBatch bytes will have.
  * Returns 0, or SL_EFULL when the ring has no room before the trim offset
- * (back-pressure: the caller answers with a retriable error). */
+ * (back-pressure: the caller answers with a retriable error), or SL_EINVAL
+ * when len exceeds wal_max_batch_bytes (it could never fit).  wal_start
+ * must have been called. */
 int wal_append(struct wal *wal, uint64_t stream_id, int64_t base_offset,
 	       uint32_t record_count, const uint8_t *batch, uint32_t len,
 	       uint64_t *batch_pos);
@@ -88,19 +93,29 @@ int wal_append(struct wal *wal, uint64_t stream_id, int64_t base_offset,
 void wal_flush(struct wal *wal);
 
 /* Copies len bytes at logical offset pos (which must be in [trim, head))
- * into buf, reading the device.  Returns 0 or SL_EIO. */
+ * into buf, reading the device (bytes not yet durable come from the blocks
+ * in memory).  Returns 0, SL_EIO, or SL_EINVAL for a range outside
+ * [trim, head). */
 int wal_read(struct wal *wal, uint64_t pos, void *buf, size_t len);
 
 /* Moves the trim offset forward and writes the next header slot durably.
- * Returns 0 or SL_EIO. */
+ * trim must be a block boundary (an `end` passed to the durable callback,
+ * or the head after wal_recover) in [wal_trim, wal_durable].  Returns 0,
+ * SL_EIO, or SL_EINVAL for any other value. */
 int wal_set_trim(struct wal *wal, uint64_t trim);
 
 uint64_t wal_head(const struct wal *wal);     /* next logical offset to assign */
 uint64_t wal_durable(const struct wal *wal);  /* everything below is durable */
 uint64_t wal_trim(const struct wal *wal);
 uint64_t wal_ring_bytes(const struct wal *wal); /* capacity - WAL_DATA_START */
+/* Largest RecordBatch wal_append accepts: min(16 MiB, about half the ring)
+ * minus record overhead, so that any record fits once the ring is trimmed
+ * and every block stays within the recovery scrub window. */
+uint32_t wal_max_batch_bytes(const struct wal *wal);
 
-/* Waits for in-flight blocks, stops the I/O thread, closes the device. */
+/* Writes the open block, waits for in-flight blocks and delivers their
+ * completions (the callback must not append then), stops the I/O thread,
+ * closes the device. */
 void wal_close(struct wal *wal);
 
 #endif
