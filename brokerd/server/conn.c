@@ -175,6 +175,7 @@ static int conn_run_frame(struct conn *c, struct evbuffer *in, uint32_t size)
 		COUNTER_ADD(requests_bad, 1);
 		log_warn("conn %s: malformed request (api %d v%d, correlation %d): closing",
 			 c->peer, req->api_key, req->api_version, req->correlation_id);
+		req->done = 1; /* nothing will complete it: conn_close frees it */
 		conn_close(c);
 		return -1;
 	}
