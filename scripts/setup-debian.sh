@@ -29,6 +29,7 @@ packages=(
 	# build
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libjansson-dev libssl-dev libcurl4-openssl-dev check
+	zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
 	# Kafka clients for the integration tests
 	kcat librdkafka-dev
 	python3 python3-confluent-kafka python3-kafka
@@ -36,7 +37,7 @@ packages=(
 	# fuzzer, memory checking
 	clang libclang-rt-14-dev valgrind
 	# local S3 endpoint (OpenStack Swift with its s3api middleware)
-	swift swift-proxy swift-account swift-container swift-object memcached
+	swift swift-proxy swift-account swift-container swift-object memcached python3-boto3
 	# npm fetches kafkajs over TLS
 	ca-certificates
 )
