@@ -1,9 +1,10 @@
 /*
  * brokerd's module lifecycle (see broker.h).  Start-up order: data
  * directory, catalog (and the new generation), shared memory, partition
- * table, WAL open and recovery (rebuilds every partition's offsets), WAL
- * I/O thread, fetch wake-ups, listeners; then readiness.  Finish runs the
- * reverse.
+ * table (offsets committed to S3 come from the catalog), WAL open and
+ * recovery (the rest of every partition), object store and block cache,
+ * WAL I/O thread, region sealing, control socket, fetch wake-ups,
+ * listeners; then readiness.  Finish runs the reverse.
  */
 #include "broker.h"
 
@@ -15,6 +16,8 @@
 #include <event2/event.h>
 
 #include "brokerd/catalog/catalog.h"
+#include "brokerd/cold/block_cache.h"
+#include "brokerd/control/control.h"
 #include "brokerd/handlers/fetch.h"
 #include "brokerd/partition/durable.h"
 #include "brokerd/partition/partition.h"
@@ -22,11 +25,13 @@
 #include "brokerd/server/conn.h"
 #include "brokerd/server/listener.h"
 #include "brokerd/shm/segment.h"
+#include "brokerd/upload/regions.h"
 #include "brokerd/wal/wal.h"
 #include "common/bytes.h"
 #include "common/counters.h"
 #include "common/daemon.h"
 #include "common/log.h"
+#include "common/objstore_config.h"
 
 struct broker broker;
 
@@ -52,6 +57,13 @@ static void broker_replay_batch(void *arg, const struct wal_batch *b)
 	uint64_t *skipped = arg;
 	struct partition *p = partition_by_stream(broker.partitions, b->stream_id);
 	if (!p) { /* the topic was deleted */
+		(*skipped)++;
+		return;
+	}
+	if (b->base_offset < p->next_offset &&
+	    b->base_offset + b->record_count <= p->next_offset) {
+		/* already committed to S3 (brokerd stopped between the
+		 * catalog commit and the trim) */
 		(*skipped)++;
 		return;
 	}
@@ -111,6 +123,13 @@ int broker_start(struct event_base *base, void *values)
 		const struct topic *t = catalog_topic_at(broker.catalog, i);
 		if (partition_table_add_topic(broker.partitions, t) < 0)
 			return -1;
+		for (int32_t k = 0; k < t->partition_count; k++) {
+			uint64_t id = t->first_stream_id + (uint64_t)k;
+			struct partition *p = partition_by_stream(broker.partitions, id);
+			p->next_offset = p->high_watermark =
+				catalog_stream_end(broker.catalog, id);
+			p->log_start = catalog_stream_log_start(broker.catalog, id);
+		}
 		nparts += (size_t)t->partition_count;
 	}
 	COUNTER_SET(topics, ntopics);
@@ -128,7 +147,10 @@ int broker_start(struct event_base *base, void *values)
 	uint64_t skipped = 0;
 	if (wal_recover(broker.wal, broker_replay_batch, &skipped) < 0)
 		return -1;
-	log_info("wal: recovered [%llu, %llu) of %llu bytes; %llu batches of deleted topics skipped",
+	uint64_t uploaded = catalog_uploaded_end(broker.catalog);
+	if (uploaded > wal_trim(broker.wal) && wal_set_trim(broker.wal, uploaded) < 0)
+		return -1;
+	log_info("wal: recovered [%llu, %llu) of %llu bytes; %llu batches skipped (deleted topics, already in S3)",
 		 (unsigned long long)wal_trim(broker.wal),
 		 (unsigned long long)wal_head(broker.wal),
 		 (unsigned long long)wal_ring_bytes(broker.wal),
@@ -137,7 +159,20 @@ int broker_start(struct event_base *base, void *values)
 	COUNTER_SET(wal_trim, wal_trim(broker.wal));
 	COUNTER_SET(wal_head, wal_head(broker.wal));
 	COUNTER_SET(wal_durable, wal_durable(broker.wal));
+	char err[512];
+	struct objstore_options oo;
+	objstore_options_from_config(cfg, &oo);
+	if (objstore_open(base, &oo, &broker.objstore, err, sizeof err) < 0) {
+		log_error("object.store %s: %s", cfg->object_store, err);
+		return -1;
+	}
+	block_cache_start(broker.objstore, (uint64_t)cfg->block_cache_bytes, fetch_wake_all);
 	if (wal_start(broker.wal, base, durable_on_wal, NULL) < 0)
+		return -1;
+	if (regions_start(base, uploaded > wal_trim(broker.wal) ? uploaded : wal_trim(broker.wal)) < 0)
+		return -1;
+	regions_on_durable(wal_durable(broker.wal));
+	if (control_start(base, cfg->control_socket) < 0)
 		return -1;
 	fetch_init();
 	if (listener_start(base, cfg->listeners, &broker.listener) < 0)
@@ -172,9 +207,14 @@ void broker_finish(void)
 {
 	listener_stop(broker.listener);
 	conn_close_all();
+	control_stop();
+	regions_stop();
 	if (broker.wal)
 		wal_close(broker.wal);
 	durable_shutdown();
+	block_cache_stop();
+	if (broker.objstore)
+		objstore_close(broker.objstore);
 	if (stop_poll)
 		event_free(stop_poll);
 	partition_table_free(broker.partitions);

@@ -17,6 +17,7 @@ struct wal;
 struct shm_segment;
 struct partition_table;
 struct listener;
+struct objstore;
 
 struct broker {
 	struct broker_config *cfg;
@@ -26,6 +27,7 @@ struct broker {
 	struct shm_segment *shm;
 	struct partition_table *partitions;
 	struct listener *listener;
+	struct objstore *objstore;
 	uint64_t *counters; /* in shm; index with enum broker_counter */
 	uint64_t generation;
 	int stopping;

@@ -30,6 +30,11 @@
 	X(wal_capacity, gauge, "WAL ring bytes")                              \
 	X(cache_low, gauge, "lowest WAL offset still in the shm cache")       \
 	X(cache_high, gauge, "WAL offset just past the shm cache contents")  \
+	X(cold_read_gets, counter, "ranged GETs of object blocks for fetches") \
+	X(cold_read_bytes, counter, "object block bytes read from S3")        \
+	X(cold_read_errors, counter, "failed object block reads")             \
+	X(cold_cache_hits, counter, "fetches served from the block cache")   \
+	X(uploads_committed, counter, "objects committed by uploaderd")       \
 	X(topics, gauge, "topics in the catalog")                             \
 	X(partitions, gauge, "partitions in the catalog")
 

@@ -18,6 +18,8 @@ const char *sl_error_name(int err)
 	case SL_EINVAL: return "invalid argument";
 	case SL_ENOENT: return "not found";
 	case SL_EEXIST: return "already exists";
+	case SL_ECANCELED: return "canceled";
+	case SL_ESTALE: return "refused: does not match the catalog";
 	}
 	return "unknown error";
 }

@@ -65,6 +65,8 @@ enum sl_internal_error {
 	SL_EINVAL = -1004,   /* bad argument or input */
 	SL_ENOENT = -1005,
 	SL_EEXIST = -1006,
+	SL_ESTALE = -1007, /* refused: does not match the catalog */
+	SL_ECANCELED = -1008, /* the owner shut down before the operation ended */
 };
 
 /* Name of a Kafka error code or internal error, for logs. */

@@ -1,7 +1,8 @@
 /*
- * brokerd's config table (keys in broker_config.h) and derived defaults.
+ * The daemons' shared config table (keys in sluice_config.h) and derived
+ * defaults.
  */
-#include "broker_config.h"
+#include "sluice_config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,19 +10,19 @@
 
 #include "common/shm_layout.h"
 
-const struct config_param broker_config_table[] = {
+const struct config_param sluice_config_table[] = {
 #define BROKER_CONFIG_ROW(field, key, type, def, min, max, reload, doc)        \
 	{key, CONFIG_##type, def, min, max, reload,                            \
-	 offsetof(struct broker_config, field), doc},
-	BROKER_CONFIG(BROKER_CONFIG_ROW)
+	 offsetof(struct sluice_config, field), doc},
+	SLUICE_CONFIG(BROKER_CONFIG_ROW)
 #undef BROKER_CONFIG_ROW
 };
 
-const size_t broker_config_count =
-	sizeof broker_config_table / sizeof broker_config_table[0];
+const size_t sluice_config_count =
+	sizeof sluice_config_table / sizeof sluice_config_table[0];
 
 /* Replaces an empty string value with a formatted default. */
-static int broker_config_default_path(char **slot, const char *fmt,
+static int config_default_path(char **slot, const char *fmt,
 				      const char *a, unsigned n)
 {
 	if (*slot && **slot)
@@ -36,7 +37,7 @@ static int broker_config_default_path(char **slot, const char *fmt,
 	return *slot ? 0 : -1;
 }
 
-int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen)
+int sluice_config_finish(struct sluice_config *cfg, char *err, size_t errlen)
 {
 	if (!cfg->data_dir || !*cfg->data_dir) {
 		snprintf(err, errlen, "data.dir must not be empty");
@@ -54,11 +55,17 @@ int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen)
 			 cfg->log_level);
 		return -1;
 	}
-	if (broker_config_default_path(&cfg->wal_path, "%s/wal", cfg->data_dir, 0) ||
-	    broker_config_default_path(&cfg->pid_file, "%s/brokerd.pid",
+	if (config_default_path(&cfg->wal_path, "%s/wal", cfg->data_dir, 0) ||
+	    config_default_path(&cfg->pid_file, "%s/brokerd.pid",
 				       cfg->data_dir, 0) ||
-	    broker_config_default_path(&cfg->shm_name, SHM_NAME_FORMAT, NULL,
-				       (unsigned)cfg->node_id)) {
+	    config_default_path(&cfg->shm_name, SHM_NAME_FORMAT, NULL,
+				       (unsigned)cfg->node_id) ||
+	    config_default_path(&cfg->control_socket, "%s/control.sock",
+				       cfg->data_dir, 0) ||
+	    config_default_path(&cfg->object_store, "file://%s/objects",
+				       cfg->data_dir, 0) ||
+	    config_default_path(&cfg->uploaderd_pid_file, "%s/uploaderd.pid",
+				       cfg->data_dir, 0)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

@@ -1,17 +1,20 @@
 /*
- * brokerd's configuration keys, written once as a table:
+ * Every configuration key of the Sluice daemons, written once as a table:
  * X(field, "key", type, default, min, max, reloadable, doc)
- * The values struct, the parser table, --help and sluice.conf(5) use it.
+ * All daemons read the same sluice.conf, so they share this table (a key
+ * unknown to all of them is an error; each daemon uses the keys it needs).
+ * The values struct, the parser table, --help, `sluicectl config` and
+ * sluice.conf(5) all come from it.
  */
-#ifndef SLUICE_BROKER_CONFIG_H
-#define SLUICE_BROKER_CONFIG_H
+#ifndef SLUICE_SLUICE_CONFIG_H
+#define SLUICE_SLUICE_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/config.h"
 
-#define BROKER_CONFIG(X)                                                       \
+#define SLUICE_CONFIG(X)                                                       \
 	X(listeners, "listeners", STRING, "PLAINTEXT://127.0.0.1:9092", 0, 0, 0, \
 	  "Kafka listeners, comma-separated PLAINTEXT://host:port")            \
 	X(advertised_listeners, "advertised.listeners", STRING, "", 0, 0, 0,   \
@@ -45,23 +48,52 @@
 	X(queued_max_requests, "queued.max.requests", INT, "500", 1, 100000, 1, \
 	  "requests in flight on one connection before reading pauses")        \
 	X(log_level, "log.level", STRING, "info", 0, 0, 1,                     \
-	  "debug, info, warn or error")
+	  "debug, info, warn or error")                                       \
+	X(control_socket, "control.socket", STRING, "", 0, 0, 0,               \
+	  "brokerd's control socket; empty: <data.dir>/control.sock")          \
+	X(region_bytes, "region.bytes", INT, "64M", 1 << 20, 1LL << 32, 1,     \
+	  "a WAL region is sealed for upload when it reaches this size")       \
+	X(region_ms, "region.ms", INT, "5000", 10, 3600000, 1,                 \
+	  "or when its oldest byte is this old (milliseconds)")                \
+	X(object_store, "object.store", STRING, "", 0, 0, 0,                   \
+	  "s3://bucket/prefix or file:///path; empty: file://<data.dir>/objects") \
+	X(s3_endpoint, "s3.endpoint", STRING, "", 0, 0, 0,                     \
+	  "S3 endpoint URL; empty: https://s3.<s3.region>.amazonaws.com")       \
+	X(s3_region, "s3.region", STRING, "us-east-1", 0, 0, 0,                \
+	  "S3 region used in SigV4 signatures")                               \
+	X(s3_path_style, "s3.path.style", BOOL, "true", 0, 1, 0,               \
+	  "path-style addressing (true) or virtual-hosted (false)")            \
+	X(s3_access_key, "s3.access.key", STRING, "", 0, 0, 0,                 \
+	  "S3 access key; empty: $AWS_ACCESS_KEY_ID")                          \
+	X(s3_secret_key, "s3.secret.key", STRING, "", 0, 0, 0,                 \
+	  "S3 secret key; empty: $AWS_SECRET_ACCESS_KEY")                      \
+	X(block_cache_bytes, "block.cache.bytes", INT, "256M", 0, INT64_MAX, 0, \
+	  "brokerd's in-memory cache of blocks read from S3")                  \
+	X(uploaderd_pid_file, "uploaderd.pid.file", STRING, "", 0, 0, 0,       \
+	  "uploaderd's pidfile; empty: <data.dir>/uploaderd.pid")
 
-struct broker_config {
+struct sluice_config {
 #define BROKER_CONFIG_FIELD_STRING char *
 #define BROKER_CONFIG_FIELD_INT int64_t
 #define BROKER_CONFIG_FIELD_BOOL int64_t
 #define BROKER_CONFIG_FIELD(field, key, type, def, min, max, reload, doc)      \
 	BROKER_CONFIG_FIELD_##type field;
-	BROKER_CONFIG(BROKER_CONFIG_FIELD)
+	SLUICE_CONFIG(BROKER_CONFIG_FIELD)
 #undef BROKER_CONFIG_FIELD
 };
 
-extern const struct config_param broker_config_table[];
-extern const size_t broker_config_count;
+extern const struct config_param sluice_config_table[];
+extern const size_t sluice_config_count;
 
-/* Fills derived defaults (wal.path, pid.file, shm.name) and checks values
- * that depend on each other.  Returns 0 or -1 with err set. */
-int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen);
+/* Fills derived defaults (wal.path, pid files, shm.name, control.socket,
+ * object.store) and checks values that depend on each other.  Returns 0 or
+ * -1 with err set. */
+int sluice_config_finish(struct sluice_config *cfg, char *err, size_t errlen);
+
+/* brokerd's names for the shared table. */
+#define broker_config sluice_config
+#define broker_config_table sluice_config_table
+#define broker_config_count sluice_config_count
+#define broker_config_finish sluice_config_finish
 
 #endif

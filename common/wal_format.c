@@ -5,7 +5,7 @@
  */
 #include "autoconfig.h"
 
-#include "brokerd/wal/wal_format.h"
+#include "common/wal_format.h"
 
 #include <string.h>
 

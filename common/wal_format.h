@@ -1,7 +1,8 @@
 /*
  * The WAL's on-disk encodings: header slots and record headers (layout in
  * wal.h and ARCHITECTURE.md section 4).  Pure functions over byte buffers,
- * so recovery, the writer and the unit tests share one definition.
+ * so recovery, the writer, uploaderd's region reader and the unit tests
+ * share one definition.
  */
 #ifndef SLUICE_WAL_FORMAT_H
 #define SLUICE_WAL_FORMAT_H
@@ -9,7 +10,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "brokerd/wal/wal.h"
+
+#define WAL_HEADER_SLOT_BYTES 4096u
+#define WAL_DATA_START 8192u
+#define WAL_ALIGN 4096u
+#define WAL_RECORD_HEADER_BYTES 32u
+/* Body prefix before the RecordBatch bytes: stream id u64, Kafka base
+ * offset i64, record count u32. */
+#define WAL_BODY_PREFIX_BYTES 20u
+
+/* One batch record as recovery or a reader sees it. */
+struct wal_batch {
+	uint64_t stream_id;
+	int64_t base_offset;   /* Kafka offset of the first record */
+	uint32_t record_count;
+	uint64_t batch_pos;    /* logical WAL offset of the RecordBatch bytes */
+	uint32_t batch_len;    /* length of the RecordBatch bytes */
+	const uint8_t *bytes;  /* the RecordBatch bytes (valid during the callback) */
+};
 
 #define WAL_HEADER_MAGIC 0x534c5748u /* "SLWH" */
 #define WAL_RECORD_MAGIC 0x534c5752u /* "SLWR" */

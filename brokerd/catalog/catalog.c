@@ -1,7 +1,8 @@
 /*
  * The catalog: brokerd's topics, their ids, stream ids and configs, and the
  * brokerd generation, kept in memory and made durable by catalog_journal.c
- * and catalog_snapshot.c.
+ * and catalog_snapshot.c.  The object storage state lives beside them in
+ * catalog_objects.c; this file journals its changes and snapshots it.
  *
  * A change is prepared in full (memory allocated, checks done), journaled
  * and synced, and only then applied, so a failed write leaves memory as it
@@ -31,6 +32,7 @@
 #include <sys/stat.h>
 
 #include "brokerd/catalog/catalog_journal.h"
+#include "brokerd/catalog/catalog_objects.h"
 #include "brokerd/catalog/catalog_record.h"
 #include "brokerd/catalog/catalog_snapshot.h"
 #include "brokerd/catalog/topic_config.h"
@@ -57,7 +59,21 @@ struct catalog {
 
 	unsigned snapshot_every;
 	uint64_t snapshot_due; /* journal record count that triggers one */
+	void (*snapshot_hook)(void *arg, const uint8_t *buf, size_t len);
+	void *snapshot_hook_arg;
+
+	struct catalog_objects objects;
 };
+
+const struct catalog_objects *catalog_objects_of(const struct catalog *cat)
+{
+	return &cat->objects;
+}
+
+uint64_t catalog_next_stream_id(const struct catalog *cat)
+{
+	return cat->next_stream_id;
+}
 
 /* Position of name in by_name, or where it would go; *found says which. */
 static size_t catalog_find_name(const struct catalog *cat, const char *name,
@@ -230,7 +246,22 @@ static int catalog_apply(struct catalog *cat, struct catalog_record *rec,
 		}
 		catalog_remove(cat, cat->by_id[pos]);
 		return 0;
+	case CATALOG_RECORD_UPLOAD:
+	case CATALOG_RECORD_REPLACE:
+	case CATALOG_RECORD_FORGET:
+	case CATALOG_RECORD_LOG_START: {
+		/* It passed these checks when it was journaled. */
+		int rc = catalog_objects_prepare(&cat->objects, cat, rec, why);
+		if (rc == SL_ESTALE || rc == SL_EINVAL)
+			return SL_ECORRUPT;
+		if (rc)
+			return rc;
+		catalog_objects_apply(&cat->objects, cat, rec);
+		return 0;
+	}
 	case CATALOG_RECORD_STATE:
+	case CATALOG_RECORD_OBJECTS:
+	case CATALOG_RECORD_STREAM:
 		break;
 	}
 	*why = "record type out of place";
@@ -266,7 +297,68 @@ static int catalog_replay_record(void *arg, struct catalog_record *rec,
 	return 0;
 }
 
-/* Loads the snapshot's records into an empty catalog.  Returns 0 (also when
+/* Loads a snapshot's content (its records) into an empty catalog; name
+ * says where it came from in the log.  Returns 0, SL_ENOMEM, or
+ * SL_ECORRUPT (logged). */
+static int catalog_load_content(struct catalog *cat, const uint8_t *data,
+				size_t len, const char *name)
+{
+	struct catalog_record state = { 0 };
+	const char *why = NULL;
+	size_t off = 0;
+	uint64_t topics = 0;
+	int rc = 0;
+	while (off < len && !why && !rc) {
+		struct catalog_record rec;
+		size_t used;
+		if (catalog_record_parse(data + off, len - off, &rec, &used,
+					 &why) != CATALOG_RECORD_OK)
+			break;
+		if (off == 0) {
+			if (rec.type == CATALOG_RECORD_STATE)
+				state = rec;
+			else
+				why = "does not start with a state record";
+		} else if (rec.type == CATALOG_RECORD_TOPIC_CREATE) {
+			if (cat->objects.obj_count || cat->objects.stream_count)
+				why = "holds a topic after objects";
+			else
+				rc = catalog_apply(cat, &rec, &why);
+			topics++;
+		} else if (state.version < 2) {
+			why = "holds a record other than a topic";
+		} else {
+			rc = catalog_objects_load(&cat->objects, &rec, &why);
+		}
+		catalog_record_clear(&rec);
+		off += used;
+	}
+	if (rc == SL_ENOMEM)
+		return rc;
+	if (!why && off == 0)
+		why = "is empty";
+	if (!why && topics != state.topic_count)
+		why = "topic count does not match";
+	if (!why && state.next_stream_id < cat->next_stream_id)
+		why = "next stream id is below a topic's streams";
+	if (!why) {
+		cat->next_stream_id = state.next_stream_id;
+		rc = catalog_objects_load_finish(&cat->objects, cat, &state,
+						 &why);
+		if (rc == SL_ENOMEM)
+			return rc;
+	}
+	if (why) {
+		log_error("catalog: snapshot %s at offset %zu: %s", name, off,
+			  why);
+		return SL_ECORRUPT;
+	}
+	cat->seq = state.seq;
+	cat->generation = state.generation;
+	return 0;
+}
+
+/* Loads the snapshot file into an empty catalog.  Returns 0 (also when
  * there is no snapshot, with *found 0), SL_ECORRUPT or SL_EIO (logged). */
 static int catalog_load_snapshot(struct catalog *cat, int *found)
 {
@@ -278,56 +370,23 @@ static int catalog_load_snapshot(struct catalog *cat, int *found)
 		return 0;
 	if (rc)
 		return rc;
-
-	struct catalog_record state = { 0 };
-	const char *why = NULL;
-	size_t off = 0;
-	uint64_t topics = 0;
-	while (off < len && !why) {
-		struct catalog_record rec;
-		size_t used;
-		if (catalog_record_parse(data + off, len - off, &rec, &used,
-					 &why) != CATALOG_RECORD_OK)
-			break;
-		if (off == 0) {
-			if (rec.type == CATALOG_RECORD_STATE)
-				state = rec;
-			else
-				why = "does not start with a state record";
-		} else if (rec.type != CATALOG_RECORD_TOPIC_CREATE) {
-			why = "holds a record other than a topic";
-		} else {
-			rc = catalog_apply(cat, &rec, &why);
-			topics++;
-		}
-		catalog_record_clear(&rec);
-		if (rc == SL_ENOMEM)
-			break;
-		off += used;
-	}
+	rc = catalog_load_content(cat, data, len, cat->snapshot_path);
 	free(data);
-	if (rc == SL_ENOMEM)
-		return rc;
-	if (!why && off == 0)
-		why = "is empty";
-	if (!why && topics != state.topic_count)
-		why = "topic count does not match";
-	if (!why && state.next_stream_id < cat->next_stream_id)
-		why = "next stream id is below a topic's streams";
-	if (why) {
-		log_error("catalog: snapshot %s at offset %zu: %s",
-			  cat->snapshot_path, off, why);
-		return SL_ECORRUPT;
-	}
-	cat->seq = state.seq;
-	cat->generation = state.generation;
-	cat->next_stream_id = state.next_stream_id;
-	return 0;
+	return rc;
 }
 
-int catalog_snapshot(struct catalog *cat)
+/* Encodes the whole state as a snapshot image (header and records) into
+ * buf.  Returns 0, SL_ENOMEM or SL_EINVAL. */
+static int catalog_snapshot_image(const struct catalog *cat,
+				  struct catalog_record_buf *buf)
 {
-	struct catalog_record_buf buf = { 0 };
+	/* Room for the header, filled in once the records are there. */
+	buf->cap = 4096;
+	buf->data = calloc(1, buf->cap);
+	if (!buf->data)
+		return SL_ENOMEM;
+	buf->len = CATALOG_SNAPSHOT_HEADER_BYTES;
+
 	struct catalog_record rec = {
 		.type = CATALOG_RECORD_STATE,
 		.seq = cat->seq,
@@ -335,7 +394,8 @@ int catalog_snapshot(struct catalog *cat)
 		.next_stream_id = cat->next_stream_id,
 		.topic_count = (uint32_t)cat->count,
 	};
-	int rc = catalog_record_encode(&buf, &rec);
+	catalog_objects_totals(&cat->objects, &rec);
+	int rc = catalog_record_encode(buf, &rec);
 	/* Stream order, so loading re-checks that stream ids only grow. */
 	for (size_t i = 0; i < cat->count && !rc; i++) {
 		rec = (struct catalog_record){
@@ -343,19 +403,33 @@ int catalog_snapshot(struct catalog *cat)
 			.seq = cat->seq,
 			.topic = cat->by_stream[i],
 		};
-		rc = catalog_record_encode(&buf, &rec);
+		rc = catalog_record_encode(buf, &rec);
 	}
+	if (!rc)
+		rc = catalog_objects_encode(&cat->objects, cat->seq, buf);
+	if (!rc)
+		catalog_snapshot_seal(buf->data, buf->len);
+	return rc;
+}
+
+int catalog_snapshot(struct catalog *cat)
+{
+	struct catalog_record_buf buf = { 0 };
+	int rc = catalog_snapshot_image(cat, &buf);
 	if (!rc)
 		rc = catalog_snapshot_write(cat->dir_fd, cat->snapshot_path,
 					    cat->snapshot_tmp_path, buf.data,
 					    buf.len);
-	catalog_record_buf_free(&buf);
 	if (rc) {
+		catalog_record_buf_free(&buf);
 		log_error("catalog: snapshot of %s at sequence %llu failed: %s",
 			  cat->dir, (unsigned long long)cat->seq,
 			  sl_error_name(rc));
 		return SL_EIO;
 	}
+	if (cat->snapshot_hook)
+		cat->snapshot_hook(cat->snapshot_hook_arg, buf.data, buf.len);
+	catalog_record_buf_free(&buf);
 	/* A crash before the truncation is harmless: replay skips what the
 	 * snapshot covers. */
 	rc = catalog_journal_reset(&cat->journal);
@@ -363,16 +437,48 @@ int catalog_snapshot(struct catalog *cat)
 	return rc;
 }
 
-/* Journals rec (fully prepared) and applies it.  Returns 0 or SL_EIO; the
- * in-memory state changes only on success. */
-static int catalog_commit(struct catalog *cat, struct catalog_record *rec)
+int catalog_snapshot_bytes(struct catalog *cat, uint8_t **buf, size_t *len)
+{
+	struct catalog_record_buf image = { 0 };
+	int rc = catalog_snapshot_image(cat, &image);
+	if (rc) {
+		catalog_record_buf_free(&image);
+		return rc;
+	}
+	*buf = image.data;
+	*len = image.len;
+	return 0;
+}
+
+void catalog_set_snapshot_hook(struct catalog *cat,
+			       void (*fn)(void *arg, const uint8_t *buf,
+					  size_t len),
+			       void *arg)
+{
+	cat->snapshot_hook = fn;
+	cat->snapshot_hook_arg = arg;
+}
+
+int catalog_commit(struct catalog *cat, struct catalog_record *rec,
+		   const char **why)
 {
 	struct catalog_record_buf buf = { 0 };
-	const char *why = NULL;
+	int objects = catalog_objects_handles(rec->type);
+	int rc;
 
+	*why = NULL;
+	/* Topic callers check and reserve before; object records are
+	 * checked and reserved here.  Either way applying cannot fail. */
+	if (objects) {
+		rc = catalog_objects_prepare(&cat->objects, cat, rec, why);
+		if (rc)
+			return rc;
+	}
 	rec->seq = cat->seq + 1;
-	int rc = catalog_record_encode(&buf, rec);
+	rc = catalog_record_encode(&buf, rec);
 	if (rc) {
+		if (rc == SL_EINVAL)
+			*why = "too large for one journal record";
 		catalog_record_buf_free(&buf);
 		return rc;
 	}
@@ -380,12 +486,15 @@ static int catalog_commit(struct catalog *cat, struct catalog_record *rec)
 	catalog_record_buf_free(&buf);
 	if (rc)
 		return rc;
-	rc = catalog_apply(cat, rec, &why);
-	/* The caller checked everything and reserved room beforehand. */
+	const char *bad = NULL;
+	if (objects)
+		catalog_objects_apply(&cat->objects, cat, rec);
+	else
+		rc = catalog_apply(cat, rec, &bad);
 	if (rc)
 		log_panic("catalog: applying journaled record %llu: %s",
 			  (unsigned long long)rec->seq,
-			  why ? why : sl_error_name(rc));
+			  bad ? bad : sl_error_name(rc));
 	cat->seq = rec->seq;
 	if (cat->journal.records >= cat->snapshot_due &&
 	    catalog_snapshot(cat) != 0) {
@@ -401,7 +510,8 @@ int catalog_bump_generation(struct catalog *cat, uint64_t *generation)
 		.type = CATALOG_RECORD_GENERATION,
 		.generation = cat->generation + 1,
 	};
-	int rc = catalog_commit(cat, &rec);
+	const char *why;
+	int rc = catalog_commit(cat, &rec, &why);
 	if (rc)
 		return rc;
 	*generation = cat->generation;
@@ -512,7 +622,8 @@ int catalog_topic_create(struct catalog *cat, const char *name,
 			.type = CATALOG_RECORD_TOPIC_CREATE,
 			.topic = t,
 		};
-		rc = catalog_commit(cat, &rec);
+		const char *why;
+		rc = catalog_commit(cat, &rec, &why);
 	}
 	if (rc) {
 		catalog_record_topic_free(t);
@@ -541,7 +652,8 @@ int catalog_topic_delete(struct catalog *cat, const char *name)
 		.type = CATALOG_RECORD_TOPIC_DELETE,
 		.topic = &key,
 	};
-	int rc = catalog_commit(cat, &rec);
+	const char *why;
+	int rc = catalog_commit(cat, &rec, &why);
 	if (rc)
 		return rc;
 	/* name may have pointed into the topic just freed. */
@@ -693,6 +805,7 @@ int catalog_open(const char *dir, struct catalog **out)
 		catalog_close(cat);
 		return rc;
 	}
+	catalog_objects_shrink(&cat->objects);
 	uint64_t replayed = cat->seq - snapshot_seq;
 	/* Fold the journal into a fresh snapshot so the next open starts
 	 * from one file; if that fails the journal still holds it all. */
@@ -700,12 +813,89 @@ int catalog_open(const char *dir, struct catalog **out)
 		(void)catalog_snapshot(cat);
 	cat->snapshot_due = cat->journal.records + cat->snapshot_every;
 	log_info("catalog: %s: %zu topics, generation %llu, next stream id "
-		 "%llu, sequence %llu (%llu replayed from the journal)", dir,
-		 cat->count, (unsigned long long)cat->generation,
+		 "%llu, %zu objects, %llu blocks, uploaded to %llu, sequence "
+		 "%llu (%llu replayed from the journal)", dir, cat->count,
+		 (unsigned long long)cat->generation,
 		 (unsigned long long)cat->next_stream_id,
+		 cat->objects.obj_count,
+		 (unsigned long long)cat->objects.block_count,
+		 (unsigned long long)cat->objects.uploaded_end,
 		 (unsigned long long)cat->seq, (unsigned long long)replayed);
 	*out = cat;
 	return 0;
+}
+
+/* Whether dir already holds a catalog: a snapshot, or a journal with
+ * records.  Returns 0 (none), SL_EEXIST or SL_EIO (logged). */
+static int catalog_dir_in_use(const struct catalog *cat)
+{
+	struct stat st;
+	if (stat(cat->snapshot_path, &st) == 0)
+		return SL_EEXIST;
+	if (errno != ENOENT) {
+		log_error("catalog: stat %s: %s", cat->snapshot_path,
+			  strerror(errno));
+		return SL_EIO;
+	}
+	char *journal = catalog_path(cat->dir, "catalog.journal");
+	if (!journal)
+		return SL_ENOMEM;
+	int rc = 0;
+	if (stat(journal, &st) == 0) {
+		if (st.st_size > 0)
+			rc = SL_EEXIST;
+	} else if (errno != ENOENT) {
+		log_error("catalog: stat %s: %s", journal, strerror(errno));
+		rc = SL_EIO;
+	}
+	free(journal);
+	return rc;
+}
+
+int catalog_restore_snapshot(const char *dir, const uint8_t *buf, size_t len)
+{
+	const char *why = catalog_snapshot_check(buf, len);
+	if (why) {
+		log_error("catalog: restoring %s: the snapshot copy: %s", dir,
+			  why);
+		return SL_ECORRUPT;
+	}
+	/* Load it first: a copy that does not load would only fail at the
+	 * next open, with the directory no longer empty. */
+	struct catalog *cat = calloc(1, sizeof *cat);
+	if (!cat)
+		return SL_ENOMEM;
+	cat->dir_fd = -1;
+	cat->journal.fd = -1;
+	cat->next_stream_id = 1;
+	int rc = catalog_load_content(cat, buf + CATALOG_SNAPSHOT_HEADER_BYTES,
+				      len - CATALOG_SNAPSHOT_HEADER_BYTES,
+				      "copy to restore");
+	uint64_t seq = cat->seq;
+	catalog_close(cat);
+	if (rc)
+		return rc;
+
+	cat = calloc(1, sizeof *cat);
+	if (!cat)
+		return SL_ENOMEM;
+	cat->dir_fd = -1;
+	cat->journal.fd = -1;
+	rc = catalog_open_dir(cat, dir);
+	if (!rc)
+		rc = catalog_dir_in_use(cat);
+	if (rc == SL_EEXIST)
+		log_error("catalog: restoring %s: it already holds a catalog",
+			  dir);
+	if (!rc)
+		rc = catalog_snapshot_write(cat->dir_fd, cat->snapshot_path,
+					    cat->snapshot_tmp_path, buf, len);
+	if (!rc)
+		log_info("catalog: restored %s from a snapshot copy (%zu "
+			 "bytes, sequence %llu)", dir, len,
+			 (unsigned long long)seq);
+	catalog_close(cat);
+	return rc;
 }
 
 void catalog_close(struct catalog *cat)
@@ -717,6 +907,7 @@ void catalog_close(struct catalog *cat)
 	free(cat->by_name);
 	free(cat->by_id);
 	free(cat->by_stream);
+	catalog_objects_free(&cat->objects);
 	catalog_journal_close(&cat->journal);
 	if (cat->dir_fd >= 0)
 		close(cat->dir_fd);

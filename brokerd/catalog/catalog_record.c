@@ -5,8 +5,9 @@
  * format: refuse to guess).
  *
  * Ownership: a parsed TOPIC_CREATE or TOPIC_DELETE record owns a heap topic
- * until the caller takes it or calls catalog_record_clear.  Threading: no
- * state.  Durable: this is the on-disk format of the journal and snapshot.
+ * until the caller takes it or calls catalog_record_clear; a parsed object
+ * record owns its arrays until catalog_record_clear.  Threading: no state.
+ * Durable: this is the on-disk format of the journal and snapshot.
  */
 #include "brokerd/catalog/catalog_record.h"
 
@@ -116,6 +117,72 @@ void catalog_record_clear(struct catalog_record *rec)
 {
 	catalog_record_topic_free(rec->topic);
 	rec->topic = NULL;
+	if (rec->owns_arrays) {
+		free((void *)rec->objects);
+		free((void *)rec->retired_ms);
+		free((void *)rec->blocks);
+		free((void *)rec->ids);
+	}
+	rec->objects = NULL;
+	rec->retired_ms = NULL;
+	rec->blocks = NULL;
+	rec->ids = NULL;
+	rec->owns_arrays = 0;
+}
+
+/* Bytes taken by count items of unit bytes each, or 0 when that passes the
+ * body limit (so a caller's huge count cannot overflow the sum). */
+static size_t catalog_record_items(size_t count, size_t unit)
+{
+	if (count > CATALOG_RECORD_MAX_BODY / unit)
+		return 0;
+	return count * unit;
+}
+
+/* Sum of the objects' block counts, which must equal the record's block
+ * count for UPLOAD and REPLACE; 0 on mismatch is caught by the caller. */
+static int catalog_record_blocks_match(const struct catalog_record *rec)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < rec->object_count; i++)
+		sum += rec->objects[i].block_count;
+	return sum == rec->block_count;
+}
+
+/* Body length of an object-storage record, or 0 if it does not fit. */
+static size_t catalog_record_object_body_len(const struct catalog_record *rec)
+{
+	size_t objs = catalog_record_items(rec->object_count,
+					   CATALOG_RECORD_OBJECT_BYTES);
+	size_t blocks = catalog_record_items(rec->block_count,
+					     CATALOG_RECORD_BLOCK_BYTES);
+	size_t ids = catalog_record_items(rec->id_count, 8);
+	int too_big = (rec->object_count && !objs) ||
+		      (rec->block_count && !blocks) || (rec->id_count && !ids);
+	if (too_big)
+		return 0;
+
+	switch (rec->type) {
+	case CATALOG_RECORD_UPLOAD:
+		if (rec->object_count != 1 || !catalog_record_blocks_match(rec))
+			return 0;
+		return 8 + objs + blocks;
+	case CATALOG_RECORD_REPLACE:
+		if (!catalog_record_blocks_match(rec))
+			return 0;
+		return 8 + 8 + 4 + ids + 4 + objs + blocks;
+	case CATALOG_RECORD_FORGET:
+		return 8 + 4 + ids;
+	case CATALOG_RECORD_LOG_START:
+		return 8 + 8 + 8;
+	case CATALOG_RECORD_OBJECTS:
+		return 8 + 4 + objs +
+		       catalog_record_items(rec->object_count, 8);
+	case CATALOG_RECORD_STREAM:
+		return 8 + 8 + 8 + 8 + 4 + blocks;
+	default:
+		return 0;
+	}
 }
 
 /* Body length of rec, or 0 if a field does not fit its encoding. */
@@ -128,7 +195,7 @@ static size_t catalog_record_body_len(const struct catalog_record *rec)
 	case CATALOG_RECORD_GENERATION:
 		return 16;
 	case CATALOG_RECORD_STATE:
-		return 28;
+		return 60;
 	case CATALOG_RECORD_TOPIC_DELETE:
 		return 8 + 16 + 2 + strlen(t->name);
 	case CATALOG_RECORD_TOPIC_CREATE:
@@ -141,8 +208,9 @@ static size_t catalog_record_body_len(const struct catalog_record *rec)
 			n += 2 + klen + 4 + vlen;
 		}
 		return n;
+	default:
+		return catalog_record_object_body_len(rec);
 	}
-	return 0;
 }
 
 /* Stores a u16-length-prefixed string at p; returns the byte after it. */
@@ -152,6 +220,103 @@ static uint8_t *catalog_record_put_str16(uint8_t *p, const char *s)
 	be16_put(p, (uint16_t)len);
 	memcpy(p + 2, s, len);
 	return p + 2 + len;
+}
+
+/* Stores an object's 48 bytes at p; returns the byte after them. */
+static uint8_t *catalog_record_put_object(uint8_t *p,
+					  const struct catalog_object *o)
+{
+	be64_put(p, o->id);
+	be64_put(p + 8, o->size);
+	be64_put(p + 16, o->wal_start);
+	be64_put(p + 24, o->wal_end);
+	be64_put(p + 32, (uint64_t)o->created_ms);
+	be32_put(p + 40, o->block_count);
+	be32_put(p + 44, o->flags);
+	return p + CATALOG_RECORD_OBJECT_BYTES;
+}
+
+/* Stores a block's 56 bytes at p, led by id (its stream's or its
+ * object's, whichever the record does not imply); returns the byte after. */
+static uint8_t *catalog_record_put_block(uint8_t *p, uint64_t id,
+					 const struct catalog_block *b)
+{
+	be64_put(p, id);
+	be64_put(p + 8, (uint64_t)b->start_offset);
+	be64_put(p + 16, (uint64_t)b->end_offset);
+	be64_put(p + 24, (uint64_t)b->max_timestamp);
+	be64_put(p + 32, b->record_count);
+	be64_put(p + 40, b->position);
+	be32_put(p + 48, b->size);
+	be32_put(p + 52, b->crc);
+	return p + CATALOG_RECORD_BLOCK_BYTES;
+}
+
+/* Stores a u32 count and count u64 ids at p; returns the byte after. */
+static uint8_t *catalog_record_put_ids(uint8_t *p, const uint64_t *ids,
+				       size_t count)
+{
+	be32_put(p, (uint32_t)count);
+	p += 4;
+	for (size_t i = 0; i < count; i++, p += 8)
+		be64_put(p, ids[i]);
+	return p;
+}
+
+/* Encodes the body of an object-storage record after its seq at p;
+ * returns the byte after it. */
+static uint8_t *catalog_record_put_object_body(uint8_t *p,
+					       const struct catalog_record *rec)
+{
+	switch (rec->type) {
+	case CATALOG_RECORD_UPLOAD:
+	case CATALOG_RECORD_REPLACE:
+		if (rec->type == CATALOG_RECORD_REPLACE) {
+			be64_put(p, (uint64_t)rec->retire_ms);
+			p = catalog_record_put_ids(p + 8, rec->ids,
+						   rec->id_count);
+			be32_put(p, (uint32_t)rec->object_count);
+			p += 4;
+		}
+		for (size_t i = 0; i < rec->object_count; i++)
+			p = catalog_record_put_object(p, &rec->objects[i]);
+		for (size_t i = 0; i < rec->block_count; i++)
+			p = catalog_record_put_block(p,
+						     rec->blocks[i].stream_id,
+						     &rec->blocks[i]);
+		break;
+	case CATALOG_RECORD_FORGET:
+		p = catalog_record_put_ids(p, rec->ids, rec->id_count);
+		break;
+	case CATALOG_RECORD_LOG_START:
+		be64_put(p, rec->stream_id);
+		be64_put(p + 8, (uint64_t)rec->log_start);
+		p += 16;
+		break;
+	case CATALOG_RECORD_OBJECTS:
+		be32_put(p, (uint32_t)rec->object_count);
+		p += 4;
+		for (size_t i = 0; i < rec->object_count; i++) {
+			p = catalog_record_put_object(p, &rec->objects[i]);
+			be64_put(p, (uint64_t)rec->retired_ms[i]);
+			p += 8;
+		}
+		break;
+	case CATALOG_RECORD_STREAM:
+		be64_put(p, rec->stream_id);
+		be64_put(p + 8, (uint64_t)rec->log_start);
+		be64_put(p + 16, (uint64_t)rec->stream_end);
+		be32_put(p + 24, (uint32_t)rec->block_count);
+		p += 28;
+		for (size_t i = 0; i < rec->block_count; i++)
+			p = catalog_record_put_block(p,
+						     rec->blocks[i].object_id,
+						     &rec->blocks[i]);
+		break;
+	default:
+		break;
+	}
+	return p;
 }
 
 int catalog_record_encode(struct catalog_record_buf *buf,
@@ -181,7 +346,11 @@ int catalog_record_encode(struct catalog_record_buf *buf,
 		be64_put(p, rec->generation);
 		be64_put(p + 8, rec->next_stream_id);
 		be32_put(p + 16, rec->topic_count);
-		p += 20;
+		be64_put(p + 20, rec->uploaded_end);
+		be64_put(p + 28, rec->object_total);
+		be64_put(p + 36, rec->stream_total);
+		be64_put(p + 44, rec->block_total);
+		p += 52;
 		break;
 	case CATALOG_RECORD_TOPIC_DELETE:
 		memcpy(p, t->id, 16);
@@ -201,6 +370,9 @@ int catalog_record_encode(struct catalog_record_buf *buf,
 			memcpy(p + 4, t->configs[i].value, vlen);
 			p += 4 + vlen;
 		}
+		break;
+	default:
+		p = catalog_record_put_object_body(p, rec);
 		break;
 	}
 	SL_ASSERT((size_t)(p - body) == body_len);
@@ -266,6 +438,162 @@ bad:
 	return NULL;
 }
 
+/* Reads an object's 48 bytes into o. */
+static void catalog_reader_object(struct catalog_reader *r,
+				  struct catalog_object *o)
+{
+	o->id = catalog_reader_u64(r);
+	o->size = catalog_reader_u64(r);
+	o->wal_start = catalog_reader_u64(r);
+	o->wal_end = catalog_reader_u64(r);
+	o->created_ms = (int64_t)catalog_reader_u64(r);
+	o->block_count = catalog_reader_u32(r);
+	o->flags = catalog_reader_u32(r);
+}
+
+/* Reads a block's 56 bytes into b; the leading id is its stream's when
+ * stream_led, else its object's. */
+static void catalog_reader_block(struct catalog_reader *r,
+				 struct catalog_block *b, int stream_led)
+{
+	uint64_t id = catalog_reader_u64(r);
+	if (stream_led)
+		b->stream_id = id;
+	else
+		b->object_id = id;
+	b->start_offset = (int64_t)catalog_reader_u64(r);
+	b->end_offset = (int64_t)catalog_reader_u64(r);
+	b->max_timestamp = (int64_t)catalog_reader_u64(r);
+	b->record_count = catalog_reader_u64(r);
+	b->position = catalog_reader_u64(r);
+	b->size = catalog_reader_u32(r);
+	b->crc = catalog_reader_u32(r);
+}
+
+/* Allocates count items of unit bytes for an array the body says follows,
+ * refusing a count the remaining bytes cannot hold (bounds the allocation
+ * by the body length).  Returns NULL with the sticky error set on failure,
+ * or a non-NULL pointer (also for count 0). */
+static void *catalog_reader_array(struct catalog_reader *r, uint64_t count,
+				  size_t unit, size_t elem)
+{
+	if (r->err || count > r->left / unit) {
+		r->err = 1;
+		return NULL;
+	}
+	void *a = calloc(count ? (size_t)count : 1, elem);
+	if (!a)
+		r->err = 1;
+	return a;
+}
+
+/* Reads a u32 count and that many u64 ids into the record. */
+static void catalog_reader_ids(struct catalog_reader *r,
+			       struct catalog_record *rec)
+{
+	uint32_t count = catalog_reader_u32(r);
+	uint64_t *ids = catalog_reader_array(r, count, 8, sizeof *ids);
+	rec->ids = ids;
+	if (!ids)
+		return;
+	rec->id_count = count;
+	for (uint32_t i = 0; i < count; i++)
+		ids[i] = catalog_reader_u64(r);
+}
+
+/* Reads objects, then the blocks their block counts announce, with each
+ * block's object id filled in from the object it belongs to. */
+static void catalog_reader_objects_blocks(struct catalog_reader *r,
+					  struct catalog_record *rec,
+					  uint32_t object_count)
+{
+	struct catalog_object *objs = catalog_reader_array(
+		r, object_count, CATALOG_RECORD_OBJECT_BYTES, sizeof *objs);
+	rec->objects = objs;
+	if (!objs)
+		return;
+	rec->object_count = object_count;
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < object_count; i++) {
+		catalog_reader_object(r, &objs[i]);
+		total += objs[i].block_count;
+	}
+	struct catalog_block *blocks = catalog_reader_array(
+		r, total, CATALOG_RECORD_BLOCK_BYTES, sizeof *blocks);
+	rec->blocks = blocks;
+	if (!blocks)
+		return;
+	rec->block_count = (size_t)total;
+	size_t b = 0;
+	for (uint32_t i = 0; i < object_count; i++)
+		for (uint32_t k = 0; k < objs[i].block_count; k++, b++) {
+			catalog_reader_block(r, &blocks[b], 1);
+			blocks[b].object_id = objs[i].id;
+		}
+}
+
+/* Decodes the body of a version 2 object-storage record after its seq. */
+static void catalog_record_parse_object_body(struct catalog_reader *r,
+					     struct catalog_record *rec)
+{
+	rec->owns_arrays = 1;
+	switch (rec->type) {
+	case CATALOG_RECORD_UPLOAD:
+		catalog_reader_objects_blocks(r, rec, 1);
+		break;
+	case CATALOG_RECORD_REPLACE:
+		rec->retire_ms = (int64_t)catalog_reader_u64(r);
+		catalog_reader_ids(r, rec);
+		catalog_reader_objects_blocks(r, rec, catalog_reader_u32(r));
+		break;
+	case CATALOG_RECORD_FORGET:
+		catalog_reader_ids(r, rec);
+		break;
+	case CATALOG_RECORD_LOG_START:
+		rec->stream_id = catalog_reader_u64(r);
+		rec->log_start = (int64_t)catalog_reader_u64(r);
+		break;
+	case CATALOG_RECORD_OBJECTS: {
+		uint32_t count = catalog_reader_u32(r);
+		size_t unit = CATALOG_RECORD_OBJECT_BYTES + 8;
+		struct catalog_object *objs =
+			catalog_reader_array(r, count, unit, sizeof *objs);
+		int64_t *retired =
+			catalog_reader_array(r, count, unit, sizeof *retired);
+		rec->objects = objs;
+		rec->retired_ms = retired;
+		if (!objs || !retired)
+			break;
+		rec->object_count = count;
+		for (uint32_t i = 0; i < count; i++) {
+			catalog_reader_object(r, &objs[i]);
+			retired[i] = (int64_t)catalog_reader_u64(r);
+		}
+		break;
+	}
+	case CATALOG_RECORD_STREAM: {
+		rec->stream_id = catalog_reader_u64(r);
+		rec->log_start = (int64_t)catalog_reader_u64(r);
+		rec->stream_end = (int64_t)catalog_reader_u64(r);
+		uint32_t count = catalog_reader_u32(r);
+		struct catalog_block *blocks = catalog_reader_array(
+			r, count, CATALOG_RECORD_BLOCK_BYTES, sizeof *blocks);
+		rec->blocks = blocks;
+		if (!blocks)
+			break;
+		rec->block_count = count;
+		for (uint32_t i = 0; i < count; i++) {
+			catalog_reader_block(r, &blocks[i], 0);
+			blocks[i].stream_id = rec->stream_id;
+		}
+		break;
+	}
+	default:
+		r->err = 1;
+		break;
+	}
+}
+
 enum catalog_record_status catalog_record_parse(const uint8_t *data,
 						size_t avail,
 						struct catalog_record *rec,
@@ -289,7 +617,7 @@ enum catalog_record_status catalog_record_parse(const uint8_t *data,
 	uint16_t version = be16_get(data + 4);
 	uint16_t type = be16_get(data + 6);
 	uint32_t body_len = be32_get(data + 8);
-	if (version != CATALOG_RECORD_VERSION) {
+	if (version < 1 || version > CATALOG_RECORD_VERSION) {
 		*why = "unsupported format version";
 		return CATALOG_RECORD_BAD;
 	}
@@ -309,6 +637,7 @@ enum catalog_record_status catalog_record_parse(const uint8_t *data,
 
 	struct catalog_reader r = { body, body_len, 0 };
 	rec->type = type;
+	rec->version = version;
 	rec->seq = catalog_reader_u64(&r);
 	switch (type) {
 	case CATALOG_RECORD_GENERATION:
@@ -318,6 +647,12 @@ enum catalog_record_status catalog_record_parse(const uint8_t *data,
 		rec->generation = catalog_reader_u64(&r);
 		rec->next_stream_id = catalog_reader_u64(&r);
 		rec->topic_count = catalog_reader_u32(&r);
+		if (version < 2)
+			break;
+		rec->uploaded_end = catalog_reader_u64(&r);
+		rec->object_total = catalog_reader_u64(&r);
+		rec->stream_total = catalog_reader_u64(&r);
+		rec->block_total = catalog_reader_u64(&r);
 		break;
 	case CATALOG_RECORD_TOPIC_CREATE:
 	case CATALOG_RECORD_TOPIC_DELETE:
@@ -326,6 +661,18 @@ enum catalog_record_status catalog_record_parse(const uint8_t *data,
 		rec->topic = catalog_record_parse_topic(&r, type);
 		if (!rec->topic)
 			r.err = 1;
+		break;
+	case CATALOG_RECORD_UPLOAD:
+	case CATALOG_RECORD_REPLACE:
+	case CATALOG_RECORD_FORGET:
+	case CATALOG_RECORD_LOG_START:
+	case CATALOG_RECORD_OBJECTS:
+	case CATALOG_RECORD_STREAM:
+		if (version < 2) {
+			*why = "record type not in format version 1";
+			return CATALOG_RECORD_BAD;
+		}
+		catalog_record_parse_object_body(&r, rec);
 		break;
 	default:
 		*why = "unknown record type";

@@ -13,7 +13,28 @@
  *                 config key (u16 length, bytes) and value (u32 length, bytes)
  *   TOPIC_DELETE  seq, topic id [16], name (u16 length, bytes)
  *   STATE         seq (last applied), generation u64, next stream id u64,
- *                 topic count u32 (first record of a snapshot only)
+ *                 topic count u32 (first record of a snapshot only); from
+ *                 version 2 also uploaded end u64 and the snapshot's object,
+ *                 stream and block counts (u64 each)
+ * Version 2 adds object storage:
+ *   UPLOAD        seq, object, its block_count blocks (object id implied)
+ *   REPLACE       seq, retire time i64 (ms), input count u32, input ids
+ *                 u64..., output count u32, outputs, then each output's
+ *                 block_count blocks in output order (object id implied)
+ *   FORGET        seq, count u32, object ids u64...
+ *   LOG_START     seq, stream id u64, log start offset i64
+ *   OBJECTS       seq, count u32, per object: object, retire time i64
+ *                 (CATALOG_LIVE while live)  (snapshots only)
+ *   STREAM        seq, stream id u64, log start i64, end i64, count u32,
+ *                 blocks with object id (stream id implied); a stream with
+ *                 many blocks spans several consecutive records (snapshots
+ *                 only)
+ *   object (48 bytes): id u64, size u64, wal start u64, wal end u64,
+ *     created i64 (ms), block count u32, flags u32
+ *   block (56 bytes): stream id or object id u64, start offset i64, end
+ *     offset i64, max timestamp i64, record count u64, position u64,
+ *     size u32, CRC-32C u32
+ * Version 1 files (topics only) still load; records are written as 2.
  */
 #ifndef SLUICE_CATALOG_RECORD_H
 #define SLUICE_CATALOG_RECORD_H
@@ -24,7 +45,7 @@
 #include "brokerd/catalog/catalog.h"
 
 #define CATALOG_RECORD_MAGIC 0x534c434au /* "SLCJ" */
-#define CATALOG_RECORD_VERSION 1u
+#define CATALOG_RECORD_VERSION 2u      /* written; 1 is still read */
 #define CATALOG_RECORD_HEADER_BYTES 20u
 #define CATALOG_RECORD_MAX_BODY (16u << 20)
 
@@ -33,17 +54,52 @@ enum catalog_record_type {
 	CATALOG_RECORD_TOPIC_CREATE = 2,
 	CATALOG_RECORD_TOPIC_DELETE = 3,
 	CATALOG_RECORD_STATE = 4,
+	/* from version 2 */
+	CATALOG_RECORD_UPLOAD = 5,
+	CATALOG_RECORD_REPLACE = 6,
+	CATALOG_RECORD_FORGET = 7,
+	CATALOG_RECORD_LOG_START = 8,
+	CATALOG_RECORD_OBJECTS = 9,
+	CATALOG_RECORD_STREAM = 10,
 };
+
+#define CATALOG_RECORD_OBJECT_BYTES 48u
+#define CATALOG_RECORD_BLOCK_BYTES 56u
+/* The retire time of a live object. */
+#define CATALOG_LIVE INT64_MIN
 
 struct catalog_record {
 	enum catalog_record_type type;
+	uint16_t version;        /* parsed: the frame's format version */
 	uint64_t seq;
 	uint64_t generation;     /* GENERATION, STATE */
 	uint64_t next_stream_id; /* STATE */
 	uint32_t topic_count;    /* STATE */
+	/* STATE from version 2: uploaded end and what the snapshot holds */
+	uint64_t uploaded_end, object_total, stream_total, block_total;
 	/* TOPIC_CREATE: the whole topic; TOPIC_DELETE: id and name only.
 	 * catalog_record_parse allocates it; the parser's caller owns it. */
 	struct topic *topic;
+	/* UPLOAD: the object; REPLACE: the outputs; OBJECTS: a chunk of the
+	 * snapshot's objects with retired_ms beside them */
+	const struct catalog_object *objects;
+	const int64_t *retired_ms;
+	size_t object_count;
+	/* UPLOAD, REPLACE: the objects' blocks; STREAM: a chunk of one
+	 * stream's blocks.  Parsing fills in the implied id. */
+	const struct catalog_block *blocks;
+	size_t block_count;
+	/* REPLACE: the inputs; FORGET: the objects to forget */
+	const uint64_t *ids;
+	size_t id_count;
+	int64_t retire_ms;       /* REPLACE */
+	uint64_t stream_id;      /* LOG_START, STREAM */
+	int64_t log_start;       /* LOG_START, STREAM */
+	int64_t stream_end;      /* STREAM */
+	/* Set by catalog_record_parse: the arrays above are heap copies that
+	 * catalog_record_clear frees.  Records built by callers point at the
+	 * callers' arrays instead. */
+	int owns_arrays;
 };
 
 /* What catalog_record_parse found. */
@@ -72,7 +128,7 @@ enum catalog_record_status catalog_record_parse(const uint8_t *data,
 						size_t *used,
 						const char **why);
 
-/* Frees what a parsed record still owns. */
+/* Frees what a parsed record still owns (topic, and arrays if owned). */
 void catalog_record_clear(struct catalog_record *rec);
 
 /* Frees a topic with its configs (NULL is fine). */

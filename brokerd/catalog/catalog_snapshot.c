@@ -37,24 +37,48 @@ static int catalog_snapshot_write_all(int fd, const uint8_t *data, size_t len)
 	return 0;
 }
 
-int catalog_snapshot_write(int dir_fd, const char *path, const char *tmp_path,
-			   const uint8_t *content, size_t len)
+void catalog_snapshot_seal(uint8_t *image, size_t len)
 {
-	uint8_t hdr[CATALOG_SNAPSHOT_HEADER_BYTES];
-	be32_put(hdr, CATALOG_SNAPSHOT_MAGIC);
-	be16_put(hdr + 4, CATALOG_SNAPSHOT_VERSION);
-	be16_put(hdr + 6, 0);
-	be64_put(hdr + 8, len);
-	be32_put(hdr + 16, crc32c(content, len));
-	be32_put(hdr + 20, crc32c(hdr, 20));
+	SL_ASSERT(len >= CATALOG_SNAPSHOT_HEADER_BYTES);
+	size_t content_len = len - CATALOG_SNAPSHOT_HEADER_BYTES;
+	be32_put(image, CATALOG_SNAPSHOT_MAGIC);
+	be16_put(image + 4, CATALOG_SNAPSHOT_VERSION);
+	be16_put(image + 6, 0);
+	be64_put(image + 8, content_len);
+	be32_put(image + 16, crc32c(image + CATALOG_SNAPSHOT_HEADER_BYTES,
+				    content_len));
+	be32_put(image + 20, crc32c(image, 20));
+}
 
+const char *catalog_snapshot_check(const uint8_t *image, size_t len)
+{
+	if (len < CATALOG_SNAPSHOT_HEADER_BYTES)
+		return "shorter than its header";
+	if (be32_get(image) != CATALOG_SNAPSHOT_MAGIC)
+		return "bad magic";
+	if (be32_get(image + 20) != crc32c(image, 20))
+		return "bad header CRC";
+	uint16_t version = be16_get(image + 4);
+	if (version < 1 || version > CATALOG_SNAPSHOT_VERSION)
+		return "unsupported format version";
+	if (be64_get(image + 8) != len - CATALOG_SNAPSHOT_HEADER_BYTES)
+		return "length does not match the file size";
+	if (be32_get(image + 16) !=
+	    crc32c(image + CATALOG_SNAPSHOT_HEADER_BYTES,
+		   len - CATALOG_SNAPSHOT_HEADER_BYTES))
+		return "bad content CRC";
+	return NULL;
+}
+
+int catalog_snapshot_write(int dir_fd, const char *path, const char *tmp_path,
+			   const uint8_t *image, size_t len)
+{
 	const char *step = "open";
 	int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		goto fail;
 	step = "write";
-	if (catalog_snapshot_write_all(fd, hdr, sizeof hdr) < 0 ||
-	    catalog_snapshot_write_all(fd, content, len) < 0)
+	if (catalog_snapshot_write_all(fd, image, len) < 0)
 		goto fail;
 	step = "fsync";
 	if (fsync(fd) < 0)
@@ -121,21 +145,7 @@ int catalog_snapshot_read(const char *path, uint8_t **content, size_t *len)
 	}
 	close(fd);
 
-	const char *why = NULL;
-	if (got < CATALOG_SNAPSHOT_HEADER_BYTES)
-		why = "shorter than its header";
-	else if (be32_get(buf) != CATALOG_SNAPSHOT_MAGIC)
-		why = "bad magic";
-	else if (be32_get(buf + 20) != crc32c(buf, 20))
-		why = "bad header CRC";
-	else if (be16_get(buf + 4) != CATALOG_SNAPSHOT_VERSION)
-		why = "unsupported format version";
-	else if (be64_get(buf + 8) != got - CATALOG_SNAPSHOT_HEADER_BYTES)
-		why = "length does not match the file size";
-	else if (be32_get(buf + 16) !=
-		 crc32c(buf + CATALOG_SNAPSHOT_HEADER_BYTES,
-			got - CATALOG_SNAPSHOT_HEADER_BYTES))
-		why = "bad content CRC";
+	const char *why = catalog_snapshot_check(buf, got);
 	if (why) {
 		log_error("catalog: snapshot %s: %s; refusing to start from an "
 			  "empty catalog (restore it or move it away)", path,

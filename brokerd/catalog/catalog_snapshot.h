@@ -6,6 +6,9 @@
  * Header (CATALOG_SNAPSHOT_HEADER_BYTES, big-endian):
  *   magic u32, format version u16, reserved u16 (0), content length u64,
  *   content CRC-32C u32, header CRC-32C u32 (over the 20 bytes before it)
+ * Version 2 adds object storage to the content (catalog_record.h); version
+ * 1 files (topics only) are still read.  The header and content together
+ * are the snapshot's "image", the bytes copied to the bucket.
  */
 #ifndef SLUICE_CATALOG_SNAPSHOT_H
 #define SLUICE_CATALOG_SNAPSHOT_H
@@ -14,14 +17,21 @@
 #include <stdint.h>
 
 #define CATALOG_SNAPSHOT_MAGIC 0x534c4353u /* "SLCS" */
-#define CATALOG_SNAPSHOT_VERSION 1u
+#define CATALOG_SNAPSHOT_VERSION 2u
 #define CATALOG_SNAPSHOT_HEADER_BYTES 24u
 
-/* Writes content to tmp_path, fsyncs it, renames it over path and fsyncs
+/* Fills in the header of an image of len bytes whose content follows the
+ * header room at its start. */
+void catalog_snapshot_seal(uint8_t *image, size_t len);
+
+/* Why an image does not check (header, version, length, CRCs), or NULL. */
+const char *catalog_snapshot_check(const uint8_t *image, size_t len);
+
+/* Writes the image to tmp_path, fsyncs it, renames it over path and fsyncs
  * dir_fd, so path holds either the old or the new snapshot whatever
  * happens.  Returns 0 or SL_EIO (logged, temp file removed). */
 int catalog_snapshot_write(int dir_fd, const char *path, const char *tmp_path,
-			   const uint8_t *content, size_t len);
+			   const uint8_t *image, size_t len);
 
 /* Reads and checks path.  Returns 0 with *content (caller frees) and *len
  * set, SL_ENOENT if there is no file, SL_ECORRUPT (logged) if the header or

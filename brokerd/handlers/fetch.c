@@ -5,6 +5,11 @@
  * data becomes durable (durable.c wakes every waiting fetch) or MaxWaitMs
  * passes.  Fetch sessions (KIP-227) are declined: SessionId 0 in every
  * response, so clients send full requests.
+ *
+ * Where the bytes come from, in order: the shm cache, the WAL (until it is
+ * trimmed), and S3 (cold reads: the catalog maps the offset to an object
+ * block, which the block cache loads asynchronously; a fetch that needs it
+ * waits like a long poll and is woken when it arrives).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +20,15 @@
 
 #include "brokerd/broker.h"
 #include "brokerd/catalog/catalog.h"
+#include "brokerd/cold/block_cache.h"
 #include "brokerd/handlers/fetch.h"
 #include "brokerd/partition/durable.h"
 #include "brokerd/partition/partition.h"
+#include "brokerd/partition/record_batch.h"
 #include "brokerd/server/request.h"
 #include "brokerd/shm/segment.h"
 #include "brokerd/wal/wal.h"
+#include "common/bytes.h"
 #include "common/counters.h"
 #include "common/errors.h"
 #include "common/log.h"
@@ -37,6 +45,8 @@ struct fetch_part {
 	int16_t error;
 	struct partition *part; /* resolved at each evaluation */
 	size_t first_batch, batch_count;
+	const struct cold_block *cold; /* or bytes [cold_from, cold_to) of a block */
+	uint32_t cold_from, cold_to;
 	int64_t bytes;
 };
 
@@ -59,6 +69,62 @@ struct fetch_ctx {
 	int waiting;
 	int errors; /* partitions answered with an error: respond at once */
 };
+
+/* Whether a WAL-resident batch can still be read locally. */
+static int fetch_local(const struct batch_entry *e)
+{
+	const uint8_t *ptr[2];
+	size_t plen[2];
+	return e->wal_pos >= wal_trim(broker.wal) ||
+	       shm_cache_iov(broker.shm, e->wal_pos, e->len, ptr, plen) > 0;
+}
+
+/* Plans a cold read: the batches at or after the fetch offset in the
+ * object block that holds it, within budget; starts loading the block (and
+ * the next one: read-ahead for sequential consumers) when not cached. */
+static int64_t fetch_plan_cold(struct fetch_part *fp, int64_t budget, int first_nonempty)
+{
+	struct partition *p = fp->part;
+	const struct catalog_block *b =
+		catalog_stream_find(broker.catalog, p->stream_id, fp->fetch_offset);
+	if (!b)
+		return 0;
+	int failed;
+	const struct cold_block *cb = block_cache_get(b, &failed);
+	const struct catalog_block *next =
+		catalog_stream_find(broker.catalog, p->stream_id, b->end_offset);
+	if (next)
+		block_cache_prefetch(next);
+	if (!cb) {
+		if (failed)
+			fp->error = KERR_KAFKA_STORAGE_ERROR;
+		return 0;
+	}
+	uint32_t pos = 0;
+	fp->cold_from = fp->cold_to = 0;
+	while (pos < cb->size) {
+		int64_t size = record_batch_size(cb->bytes + pos, cb->size - pos);
+		if (size < RB_HEADER_BYTES || pos + size > cb->size)
+			break; /* the block CRC matched, so this is the end */
+		const uint8_t *bp = cb->bytes + pos;
+		int64_t last = (int64_t)be64_get(bp + RB_OFF_BASE_OFFSET) +
+			       (int32_t)be32_get(bp + RB_OFF_LAST_OFFSET_DELTA);
+		if (last < fp->fetch_offset) {
+			pos += (uint32_t)size;
+			fp->cold_from = fp->cold_to = pos;
+			continue;
+		}
+		int64_t next_bytes = fp->bytes + size;
+		int exempt = fp->bytes == 0 && first_nonempty;
+		if (!exempt && (next_bytes > fp->max_bytes || next_bytes > budget))
+			break;
+		fp->bytes = next_bytes;
+		pos += (uint32_t)size;
+		fp->cold_to = pos;
+	}
+	fp->cold = cb;
+	return fp->bytes;
+}
 
 static LIST_HEAD(, fetch_ctx) fetch_waiters = LIST_HEAD_INITIALIZER(fetch_waiters);
 
@@ -85,6 +151,7 @@ static int64_t fetch_plan_partition(struct fetch_ctx *ctx, const struct topic *t
 	fp->batch_count = 0;
 	fp->bytes = 0;
 	fp->part = NULL;
+	fp->cold = NULL;
 	if (t && fp->index >= 0 && fp->index < t->partition_count)
 		fp->part = partition_by_stream(broker.partitions,
 					       t->first_stream_id + (uint64_t)fp->index);
@@ -98,10 +165,14 @@ static int64_t fetch_plan_partition(struct fetch_ctx *ctx, const struct topic *t
 		return 0;
 	}
 	size_t i = partition_find(p, fp->fetch_offset);
+	if (fp->fetch_offset < p->high_watermark &&
+	    (i == p->batch_count || p->batches[i].base_offset > fp->fetch_offset ||
+	     !fetch_local(&p->batches[i])))
+		return fetch_plan_cold(fp, budget, first_nonempty);
 	fp->first_batch = i;
 	for (; i < p->batch_count; i++) {
 		const struct batch_entry *e = &p->batches[i];
-		if (e->last_offset >= p->high_watermark)
+		if (e->last_offset >= p->high_watermark || !fetch_local(e))
 			break;
 		int64_t next = fp->bytes + e->len;
 		/* KIP-74: the first batch is returned even when it exceeds the
@@ -143,6 +214,10 @@ static int64_t fetch_plan(struct fetch_ctx *ctx)
 static int fetch_write_records(struct kwriter *w, struct fetch_part *fp)
 {
 	struct partition *p = fp->part;
+	if (fp->cold) {
+		kw_raw(w, fp->cold->bytes + fp->cold_from, fp->cold_to - fp->cold_from);
+		return 0;
+	}
 	for (size_t i = 0; i < fp->batch_count; i++) {
 		const struct batch_entry *e = &p->batches[fp->first_batch + i];
 		const uint8_t *ptr[2];
@@ -255,6 +330,11 @@ static void fetch_wake(void)
 void fetch_init(void)
 {
 	durable_set_wakeup(fetch_wake);
+}
+
+void fetch_wake_all(void)
+{
+	fetch_wake();
 }
 
 /* Adds a result slot, growing the array. */

@@ -7,4 +7,7 @@
 /* Hooks waiting fetches to high-watermark advances (durable.c). */
 void fetch_init(void);
 
+/* Re-plans every waiting fetch (a cold block arrived). */
+void fetch_wake_all(void);
+
 #endif

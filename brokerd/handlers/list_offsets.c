@@ -10,11 +10,13 @@
  *       transactions yet, so the last stable offset is the high watermark)
  *   -3  MAX_TIMESTAMP (v7+): the batch with the largest MaxTimestamp and
  *       the offset of its last record (Kafka's batch-level answer)
- *   else the first record whose timestamp is >= Timestamp.  Uncompressed
- *       batches are read and searched record by record.  Compressed ones
- *       are not decompressed: the answer is the batch's base offset and
- *       its MaxTimestamp, so a consumer seeking there may first see a few
- *       records older than it asked for (batch granularity).  Near the log
+ *   else the first record whose timestamp is >= Timestamp, exactly as
+ *       Kafka answers: the first batch whose MaxTimestamp qualifies is read
+ *       and searched record by record, a compressed one after
+ *       decompressing a copy of its records.  Only a batch whose records
+ *       do not decompress or parse (it passed validation on produce, so
+ *       this means damage or no memory) is answered at batch granularity,
+ *       with its base offset and MaxTimestamp, and logged.  Near the log
  *       start an answer below it is raised to the log start.
  * Only batches wholly below the high watermark count; no match gives
  * Offset -1, Timestamp -1.  LeaderEpoch is 0 (one leader, never changed)
@@ -55,24 +57,26 @@ struct list_offsets_result {
 static int list_offsets_search_batch(const struct batch_entry *e, int64_t ts,
 				     int64_t *offset, int64_t *timestamp)
 {
-	if (!(e->attributes & RB_ATTR_CODEC_MASK)) {
-		uint8_t *bytes = malloc(e->len);
-		if (!bytes)
-			return KERR_KAFKA_STORAGE_ERROR;
-		int rc = batch_read(e, bytes);
-		if (rc == 0)
-			rc = record_batch_find_timestamp(bytes, e->len, ts,
-							 offset, timestamp);
-		else
-			log_error("list_offsets: batch at offset %lld: %s",
-				  (long long)e->base_offset, sl_error_name(rc));
-		free(bytes);
-		if (rc == 0 || rc == 1)
-			return rc;
-		if (rc != -1)
-			return KERR_KAFKA_STORAGE_ERROR;
-		/* -1: the records do not parse; fall back to the batch */
-	}
+	uint8_t *bytes = malloc(e->len);
+	if (!bytes)
+		return KERR_KAFKA_STORAGE_ERROR;
+	int rc = batch_read(e, bytes);
+	if (rc == 0)
+		rc = record_batch_find_timestamp(bytes, e->len, ts, offset,
+						 timestamp);
+	else
+		log_error("list_offsets: batch at offset %lld: %s",
+			  (long long)e->base_offset, sl_error_name(rc));
+	free(bytes);
+	if (rc == 0 || rc == 1)
+		return rc;
+	if (rc != -1)
+		return KERR_KAFKA_STORAGE_ERROR;
+	/* an answer a few records early beats none: the batch still holds
+	 * the first record at or after ts */
+	log_warn("list_offsets: batch at offset %lld (codec %d): records do not "
+		 "decompress or parse; answering with the batch's base offset",
+		 (long long)e->base_offset, e->attributes & RB_ATTR_CODEC_MASK);
 	*offset = e->base_offset;
 	*timestamp = e->max_timestamp;
 	return 1;

@@ -9,6 +9,7 @@
 #include "brokerd/broker.h"
 #include "brokerd/partition/partition.h"
 #include "brokerd/shm/segment.h"
+#include "brokerd/upload/regions.h"
 #include "brokerd/wal/wal.h"
 #include "common/counters.h"
 #include "common/errors.h"
@@ -98,6 +99,7 @@ void durable_on_wal(void *arg, uint64_t start, uint64_t end, const uint8_t *byte
 		w->fn(w->req);
 		free(w);
 	}
+	regions_on_durable(end);
 	if (advanced && durable_wakeup)
 		durable_wakeup();
 }

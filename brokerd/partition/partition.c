@@ -146,6 +146,23 @@ struct partition *partition_by_name(struct partition_table *pt, const char *topi
 	return partition_by_stream(pt, t->first_stream_id + (uint64_t)index);
 }
 
+void partition_table_drop_below(struct partition_table *pt, uint64_t wal_pos)
+{
+	for (size_t i = 0; i < pt->nbuckets; i++)
+		for (struct partition_node *n = pt->buckets[i]; n; n = n->next) {
+			struct partition *p = &n->part;
+			size_t k = 0;
+			while (k < p->batch_count &&
+			       p->batches[k].wal_pos + p->batches[k].len <= wal_pos)
+				k++;
+			if (!k)
+				continue;
+			memmove(p->batches, p->batches + k,
+				(p->batch_count - k) * sizeof *p->batches);
+			p->batch_count -= k;
+		}
+}
+
 int partition_append(struct partition *p, const struct batch_entry *e)
 {
 	if (p->batch_count == p->batch_cap) {

@@ -59,6 +59,10 @@ struct partition *partition_by_stream(struct partition_table *pt, uint64_t strea
 struct partition *partition_by_name(struct partition_table *pt, const char *topic,
 				    int32_t index);
 
+/* Forgets index entries of batches that end at or below wal_pos in every
+ * partition (their bytes are in S3 and no longer in the WAL or cache). */
+void partition_table_drop_below(struct partition_table *pt, uint64_t wal_pos);
+
 /* Records a batch appended at wal_pos (offsets already assigned; advances
  * next_offset).  Returns 0 or SL_ENOMEM. */
 int partition_append(struct partition *p, const struct batch_entry *e);

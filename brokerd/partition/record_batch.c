@@ -2,12 +2,17 @@
  * RecordBatch v2 validation and in-place patching (see record_batch.h).
  * The broker never re-encodes a batch: compressed batches are stored and
  * served byte for byte; only BaseOffset (outside the CRC) is rewritten, and
- * for LogAppendTime topics the timestamp fields (with a new CRC).
+ * for LogAppendTime topics the timestamp fields (with a new CRC).  To read
+ * the records of a compressed batch (validation, timestamp lookup) a copy
+ * of them is decompressed and dropped afterwards, as Kafka does on produce.
  */
 #include "record_batch.h"
 
+#include <stdlib.h>
+
 #include "brokerd/protocol/kreader.h"
 #include "common/bytes.h"
+#include "common/codec.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
 
@@ -21,16 +26,17 @@ int64_t record_batch_size(const uint8_t *p, size_t avail)
 	return (int64_t)bl + RB_LENGTH_FIELD_END;
 }
 
-/* Walks the records of an uncompressed batch; on each record calls fn (may
- * be NULL).  Returns 0, or -1 when the records do not parse or their count
- * or offset deltas are inconsistent. */
-static int record_batch_walk(const uint8_t *p, size_t len, int32_t count,
+/* Walks count records laid out in recs[0..len) (the bytes after the batch
+ * header, decompressed if need be); on each record calls fn (may be NULL),
+ * which stops the walk by returning nonzero.  Returns 0, or -1 when the
+ * records do not parse or their count or offset deltas are inconsistent. */
+static int record_batch_walk(const uint8_t *recs, size_t len, int32_t count,
 			     int (*fn)(void *arg, int64_t ts_delta,
 				       int32_t offset_delta),
 			     void *arg)
 {
 	struct kreader r;
-	kreader_init(&r, p + RB_HEADER_BYTES, len - RB_HEADER_BYTES, 0);
+	kreader_init(&r, recs, len, 0);
 	for (int32_t i = 0; i < count; i++) {
 		int32_t rec_len = kr_varint(&r);
 		if (kreader_failed(&r) || rec_len < 0 ||
@@ -69,6 +75,27 @@ static int record_batch_walk(const uint8_t *p, size_t len, int32_t count,
 	return kreader_left(&r) == 0 ? 0 : -1;
 }
 
+/* The records section of the batch p[0..len) (len >= RB_HEADER_BYTES):
+ * the bytes themselves, or a decompressed copy in *owned that the caller
+ * frees.  Returns 0, SL_ECORRUPT (does not decompress, or to more than
+ * RB_RECORDS_MAX_BYTES), SL_EINVAL (unknown codec) or SL_ENOMEM. */
+static int record_batch_records(const uint8_t *p, size_t len,
+				const uint8_t **recs, size_t *recs_len,
+				uint8_t **owned)
+{
+	int codec = be16_get(p + RB_OFF_ATTRIBUTES) & RB_ATTR_CODEC_MASK;
+	*owned = NULL;
+	if (codec == CODEC_NONE) {
+		*recs = p + RB_HEADER_BYTES;
+		*recs_len = len - RB_HEADER_BYTES;
+		return 0;
+	}
+	int rc = codec_decompress(codec, p + RB_HEADER_BYTES, len - RB_HEADER_BYTES,
+				  owned, recs_len, RB_RECORDS_MAX_BYTES);
+	*recs = *owned;
+	return rc;
+}
+
 int record_batch_validate(const uint8_t *p, size_t len, struct record_batch_info *info)
 {
 	if (len < RB_HEADER_BYTES)
@@ -95,9 +122,17 @@ int record_batch_validate(const uint8_t *p, size_t len, struct record_batch_info
 	int codec = info->attributes & RB_ATTR_CODEC_MASK;
 	if (codec > 4)
 		return KERR_UNSUPPORTED_COMPRESSION_TYPE;
-	if (codec == 0 && record_batch_walk(p, len, info->record_count, NULL, NULL) < 0)
-		return KERR_CORRUPT_MESSAGE;
-	return 0;
+	const uint8_t *recs;
+	size_t recs_len;
+	uint8_t *owned;
+	int rc = record_batch_records(p, len, &recs, &recs_len, &owned);
+	if (rc == SL_ENOMEM)
+		return KERR_KAFKA_STORAGE_ERROR; /* retriable: memory comes back */
+	if (rc == 0 && record_batch_walk(recs, recs_len, info->record_count,
+					 NULL, NULL) < 0)
+		rc = SL_ECORRUPT;
+	free(owned);
+	return rc ? KERR_CORRUPT_MESSAGE : 0;
 }
 
 void record_batch_set_base_offset(uint8_t *p, int64_t base_offset)
@@ -149,14 +184,19 @@ int record_batch_find_timestamp(const uint8_t *p, size_t len, int64_t ts,
 		*timestamp = max_ts;
 		return 1;
 	}
-	if (attr & RB_ATTR_CODEC_MASK)
-		return -1;
 	struct ts_search s = {
 		.base_ts = (int64_t)be64_get(p + RB_OFF_BASE_TIMESTAMP),
 		.target = ts,
 	};
 	int32_t count = (int32_t)be32_get(p + RB_OFF_RECORD_COUNT);
-	if (record_batch_walk(p, len, count, ts_search_visit, &s) < 0)
+	const uint8_t *recs;
+	size_t recs_len;
+	uint8_t *owned;
+	int rc = record_batch_records(p, len, &recs, &recs_len, &owned);
+	if (rc == 0)
+		rc = record_batch_walk(recs, recs_len, count, ts_search_visit, &s);
+	free(owned);
+	if (rc < 0)
 		return -1;
 	if (!s.found)
 		return 0;

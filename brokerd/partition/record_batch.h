@@ -1,8 +1,8 @@
 /*
  * Kafka RecordBatch v2 as opaque bytes: fields are peeked at named offsets,
  * validated, and BaseOffset is patched in place.  Records inside are parsed
- * only where a feature needs them (timestamp lookup of uncompressed
- * batches).
+ * (after decompressing a copy of them) only to validate a produced batch and
+ * to look up a timestamp.
  *
  * Layout: BaseOffset i64 | BatchLength i32 | PartitionLeaderEpoch i32 |
  * Magic i8 | CRC u32 (CRC-32C of Attributes..end) | Attributes i16 |
@@ -38,6 +38,11 @@
 #define RB_ATTR_TRANSACTIONAL 0x10
 #define RB_ATTR_CONTROL 0x20
 
+/* Most bytes the records of one compressed batch may decompress to: 64
+ * times the default message.max.bytes, far above what a client's
+ * batch.size produces, low enough that a decompression bomb costs little. */
+#define RB_RECORDS_MAX_BYTES ((size_t)64 << 20)
+
 struct record_batch_info {
 	int32_t batch_length;
 	uint16_t attributes;
@@ -52,10 +57,14 @@ struct record_batch_info {
 
 /* Validates the batch at p that claims to be len bytes long (exactly one
  * batch).  Checks magic 2, lengths, CRC-32C, the record count against
- * LastOffsetDelta, and for uncompressed batches that the records parse and
- * their count matches.  Returns 0 and fills info, or KERR_CORRUPT_MESSAGE
- * (bad CRC, lengths that lie, truncation), KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT
- * (magic != 2), or KERR_INVALID_RECORD (records inconsistent). */
+ * LastOffsetDelta, and that the records (decompressed if the batch is
+ * compressed) parse and their count matches.  Returns 0 and fills info, or
+ * KERR_CORRUPT_MESSAGE (bad CRC, lengths that lie, truncation, records that
+ * do not parse or decompress, or decompress beyond RB_RECORDS_MAX_BYTES),
+ * KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT (magic != 2),
+ * KERR_UNSUPPORTED_COMPRESSION_TYPE (codec > 4), KERR_INVALID_RECORD
+ * (RecordCount and LastOffsetDelta disagree), or KERR_KAFKA_STORAGE_ERROR
+ * (no memory to decompress). */
 int record_batch_validate(const uint8_t *p, size_t len, struct record_batch_info *info);
 
 /* Total size of the batch starting at p according to its BatchLength, or -1
@@ -69,10 +78,10 @@ void record_batch_set_base_offset(uint8_t *p, int64_t base_offset);
  * now_ms and recomputes the CRC. */
 void record_batch_set_log_append_time(uint8_t *p, size_t len, int64_t now_ms);
 
-/* In an uncompressed batch, finds the first record with timestamp >= ts.
- * Returns 1 with *offset and *timestamp set, 0 if none, or -1 when the
- * batch is compressed or does not parse (callers fall back to batch
- * granularity). */
+/* Finds the first record with timestamp >= ts, decompressing the records
+ * of a compressed batch.  Returns 1 with *offset and *timestamp set, 0 if
+ * none, or -1 when the records do not decompress (or memory runs out) or
+ * do not parse (callers fall back to batch granularity). */
 int record_batch_find_timestamp(const uint8_t *p, size_t len, int64_t ts,
 				int64_t *offset, int64_t *timestamp);
 

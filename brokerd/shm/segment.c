@@ -50,7 +50,8 @@ int shm_segment_create(const char *name, uint32_t node_id, uint64_t generation,
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t counters_off = page;
 	uint64_t json_off = counters_off + BC__COUNT * sizeof(uint64_t);
-	uint64_t cache_off = round_up(json_off + sizeof counter_json, page);
+	uint64_t regions_off = round_up(json_off + sizeof counter_json, 64);
+	uint64_t cache_off = round_up(regions_off + sizeof(struct shm_region_ring), page);
 	uint64_t cache_size = round_up(cache_bytes, page);
 	uint64_t size = cache_off + cache_size;
 
@@ -101,6 +102,7 @@ int shm_segment_create(const char *name, uint32_t node_id, uint64_t generation,
 	h->counters_off = counters_off;
 	h->counter_json_off = json_off;
 	h->counter_json_len = sizeof counter_json - 1;
+	h->regions_off = regions_off;
 	h->cache_off = cache_off;
 	h->cache_size = cache_size;
 	/* the magic goes last: a reader that sees it sees a whole header */
@@ -120,6 +122,16 @@ void shm_segment_destroy(struct shm_segment *seg)
 	shm_unlink(seg->name);
 	free(seg->name);
 	free(seg);
+}
+
+uint64_t shm_cache_low(const struct shm_segment *seg)
+{
+	return seg->cache_started ? seg->hdr->cache_low : 0;
+}
+
+struct shm_region_ring *shm_regions(struct shm_segment *seg)
+{
+	return (struct shm_region_ring *)(seg->base + seg->hdr->regions_off);
 }
 
 uint64_t *shm_counters(struct shm_segment *seg)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common/counters.h"
+#include "common/shm_layout.h"
 
 struct shm_segment;
 
@@ -23,6 +24,12 @@ int shm_segment_create(const char *name, uint32_t node_id, uint64_t generation,
 
 /* Unmaps and unlinks the segment. */
 void shm_segment_destroy(struct shm_segment *seg);
+
+/* Lowest WAL offset still in the cache (0 before anything was put). */
+uint64_t shm_cache_low(const struct shm_segment *seg);
+
+/* The region ring (brokerd writes its words, uploaderd its cursor). */
+struct shm_region_ring *shm_regions(struct shm_segment *seg);
 
 /* The counter array (index with enum broker_counter). */
 uint64_t *shm_counters(struct shm_segment *seg);

@@ -21,16 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/wal_format.h"
+
 struct event_base;
 struct wal;
 
-#define WAL_HEADER_SLOT_BYTES 4096u
-#define WAL_DATA_START 8192u
-#define WAL_ALIGN 4096u
-#define WAL_RECORD_HEADER_BYTES 32u
-/* Body prefix before the RecordBatch bytes: stream id u64, Kafka base
- * offset i64, record count u32. */
-#define WAL_BODY_PREFIX_BYTES 20u
 #define WAL_MIN_CAPACITY (WAL_DATA_START + 64u * WAL_ALIGN)
 
 struct wal_options {
@@ -41,15 +36,6 @@ struct wal_options {
 	size_t max_block_bytes; /* a group-commit block is queued at this size */
 };
 
-/* One batch record as recovery or a reader sees it. */
-struct wal_batch {
-	uint64_t stream_id;
-	int64_t base_offset;   /* Kafka offset of the first record */
-	uint32_t record_count;
-	uint64_t batch_pos;    /* logical WAL offset of the RecordBatch bytes */
-	uint32_t batch_len;    /* length of the RecordBatch bytes */
-	const uint8_t *bytes;  /* the RecordBatch bytes (valid during the callback) */
-};
 
 /* Called for every valid batch record found by wal_recover, in log order. */
 typedef void (*wal_replay_fn)(void *arg, const struct wal_batch *batch);

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "brokerd/wal/wal.h"
-#include "brokerd/wal/wal_format.h"
+#include "common/wal_format.h"
 
 /*
  * The I/O thread writes at most this many bytes between two fdatasyncs

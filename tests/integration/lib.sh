@@ -386,3 +386,77 @@ sl_topic()
 {
 	echo "sluice-$SL_TEST_NAME-$1-$$"
 }
+
+SL_UPLOADER_PID=
+
+# Starts uploaderd -F on the broker's config (same sluice.conf).
+uploader_start()
+{
+	sl_require_built uploaderd/uploaderd
+	"$top_builddir/uploaderd/uploaderd" -F -c "$SL_BROKER_DIR/brokerd.conf" \
+		>>"$SL_BROKER_DIR/uploaderd.log" 2>&1 &
+	SL_UPLOADER_PID=$!
+	sl_track_pid "$SL_UPLOADER_PID"
+	sl_note "uploaderd pid $SL_UPLOADER_PID"
+}
+
+# Kills uploaderd with SIGKILL, as a crash would, and reaps it.
+uploader_kill()
+{
+	local pid=$SL_UPLOADER_PID
+	[ -n "$pid" ] || return 0
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	sl_untrack_pid "$pid"
+	SL_UPLOADER_PID=
+}
+
+# Stops uploaderd with SIGTERM; fails the test unless it exits 0 in 30 s.
+uploader_stop()
+{
+	local pid=$SL_UPLOADER_PID status
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && sl_fail "uploaderd did not exit within 30 s of SIGTERM"
+	wait "$pid"
+	status=$?
+	sl_untrack_pid "$pid"
+	SL_UPLOADER_PID=
+	[ "$status" -eq 0 ] || sl_fail "uploaderd exited with status $status after SIGTERM"
+}
+
+# Prints the last lines of uploaderd's log.
+uploader_log_tail()
+{
+	[ -f "$SL_BROKER_DIR/uploaderd.log" ] || return 0
+	echo "# --- last lines of $SL_BROKER_DIR/uploaderd.log"
+	tail -n 30 "$SL_BROKER_DIR/uploaderd.log" | sed 's/^/# /'
+}
+
+# Waits until brokerd's control socket reports everything durable as
+# uploaded (all sealed regions committed), at most $1 seconds.
+uploads_drain()
+{
+	local limit=${1:-60} sock=$SL_BROKER_DIR/data/control.sock
+	for _ in $(seq $((limit * 10))); do
+		if "$SL_PYTHON" - "$sock" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b'{"op":"status"}\n')
+r = json.loads(s.makefile().readline())
+w = r["wal"]
+sys.exit(0 if r["regions"]["uploaded_end"] >= w["durable"] else 1)
+PY
+		then
+			return 0
+		fi
+		sleep 0.1
+	done
+	uploader_log_tail
+	broker_log_tail
+	sl_fail "uploads did not drain within ${limit}s"
+}

@@ -42,6 +42,7 @@
 #include "brokerd/shm/segment.h"
 #include "brokerd/topics.h"
 #include "common/bytes.h"
+#include "common/codec.h"
 #include "common/counters.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
@@ -1345,9 +1346,9 @@ END_TEST
 /* ---- ListOffsets ---- */
 
 /* Appends to partition p a batch of n records with timestamps ts[] at
- * base offset p->next_offset; a compressed batch (codec in attrs) gets an
- * opaque payload.  The bytes go into the shm cache, where batch_read finds
- * them. */
+ * base offset p->next_offset; a compressed batch (codec in attrs) has its
+ * records compressed with that codec.  The bytes go into the shm cache,
+ * where batch_read finds them. */
 static void add_batch(struct partition *p, int n, const int64_t *ts,
 		      uint16_t attrs)
 {
@@ -1355,22 +1356,27 @@ static void add_batch(struct partition *p, int n, const int64_t *ts,
 	uint8_t hdr[RB_HEADER_BYTES] = {0};
 	vec_put(&b, hdr, sizeof hdr);
 	int64_t max_ts = ts[0];
+	for (int i = 0; i < n; i++) {
+		struct vec r = {0};
+		vec_u8(&r, 0);                               /* attributes */
+		vec_uvarint(&r, (uint64_t)(ts[i] - ts[0]) << 1); /* timestampDelta */
+		vec_uvarint(&r, (uint64_t)i << 1);            /* offsetDelta */
+		vec_add(&r, "01 02 `v` 00");   /* key null, value "v", no headers */
+		vec_uvarint(&b, (uint64_t)r.len << 1);
+		vec_put(&b, r.b, r.len);
+		vec_free(&r);
+		if (ts[i] > max_ts)
+			max_ts = ts[i];
+	}
 	if (attrs & RB_ATTR_CODEC_MASK) {
-		vec_add(&b, "1f8b0800000000000003"); /* not parsed by anyone */
-		max_ts = ts[n - 1];
-	} else {
-		for (int i = 0; i < n; i++) {
-			struct vec r = {0};
-			vec_u8(&r, 0);                               /* attributes */
-			vec_uvarint(&r, (uint64_t)(ts[i] - ts[0]) << 1); /* timestampDelta */
-			vec_uvarint(&r, (uint64_t)i << 1);            /* offsetDelta */
-			vec_add(&r, "01 02 `v` 00");   /* key null, value "v", no headers */
-			vec_uvarint(&b, (uint64_t)r.len << 1);
-			vec_put(&b, r.b, r.len);
-			vec_free(&r);
-			if (ts[i] > max_ts)
-				max_ts = ts[i];
-		}
+		uint8_t *z;
+		size_t z_len;
+		ck_assert_int_eq(codec_compress(attrs & RB_ATTR_CODEC_MASK,
+						b.b + RB_HEADER_BYTES,
+						b.len - RB_HEADER_BYTES, &z, &z_len), 0);
+		b.len = RB_HEADER_BYTES;
+		vec_put(&b, z, z_len);
+		free(z);
 	}
 	uint8_t *h = b.b;
 	be64_put(h + RB_OFF_BASE_OFFSET, (uint64_t)p->next_offset);
@@ -1425,23 +1431,25 @@ START_TEST(test_list_offsets_v1)
 	call_expect(API_ListOffsets, 1, 0,
 		    "ffffffff"                                /* ReplicaId */
 		    "00000002"                                /* Topics */
-		    "  s`orders` 00000007"                    /* Name Partitions */
+		    "  s`orders` 00000008"                    /* Name Partitions */
 		    "    00000000 fffffffffffffffe"           /* PartitionIndex Timestamp: EARLIEST */
 		    "    00000000 ffffffffffffffff"           /* LATEST */
 		    "    00000000 00000000000003ed"           /* 1005 */
 		    "    00000000 00000000000005dc"           /* 1500 */
+		    "    00000000 000000000000079e"           /* 1950 */
 		    "    00000000 00000000000009c4"           /* 2500 */
 		    "    00000001 ffffffffffffffff"
 		    "    00000007 ffffffffffffffff"
 		    "  s`nope` 00000001"
 		    "    00000000 ffffffffffffffff",
 		    "00000002"                                /* Topics */
-		    "  s`orders` 00000007"
+		    "  s`orders` 00000008"
 		    /* PartitionIndex ErrorCode Timestamp Offset */
 		    "    00000000 0000 ffffffffffffffff 0000000000000000"
 		    "    00000000 0000 ffffffffffffffff 0000000000000005"
 		    "    00000000 0000 00000000000003f2 0000000000000001" /* record 1 at 1010 */
-		    "    00000000 0000 00000000000007d0 0000000000000003" /* gzip batch: base, max */
+		    "    00000000 0000 000000000000076c 0000000000000003" /* gzip: record 3 at 1900 */
+		    "    00000000 0000 00000000000007d0 0000000000000004" /* gzip: record 4 at 2000 */
 		    "    00000000 0000 ffffffffffffffff ffffffffffffffff" /* 3000 is not visible */
 		    "    00000001 0000 ffffffffffffffff 0000000000000000"
 		    "    00000007 0003 ffffffffffffffff ffffffffffffffff"

@@ -9,6 +9,7 @@
 
 #include "brokerd/partition/record_batch.h"
 #include "common/bytes.h"
+#include "common/codec.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
 
@@ -111,8 +112,8 @@ struct validate_case {
 
 static const struct validate_case validate_cases[] = {
 	{"good uncompressed", M_NONE, 0, 0},
-	{"good gzip (opaque)", M_NONE, 1, 0},
-	{"good zstd (opaque)", M_NONE, 4, 0},
+	{"gzip flag on plain records", M_NONE, 1, KERR_CORRUPT_MESSAGE},
+	{"zstd flag on plain records", M_NONE, 4, KERR_CORRUPT_MESSAGE},
 	{"bad CRC", M_FLIP_BODY_BYTE, 0, KERR_CORRUPT_MESSAGE},
 	{"truncated", M_TRUNCATE, 0, KERR_CORRUPT_MESSAGE},
 	{"length too big", M_LENGTH_TOO_BIG, 0, KERR_CORRUPT_MESSAGE},
@@ -240,7 +241,7 @@ START_TEST(test_find_timestamp)
 	ck_assert_int_eq(record_batch_find_timestamp(b.buf, b.len, 1040, &off, &ts), 1);
 	ck_assert_int_eq(off, 104);
 	ck_assert_int_eq(record_batch_find_timestamp(b.buf, b.len, 1041, &off, &ts), 0);
-	build_batch(&b, 5, 1000, 2); /* snappy: records are opaque */
+	build_batch(&b, 5, 1000, 2); /* snappy flag, records not snappy */
 	fix_crc(&b);
 	ck_assert_int_eq(record_batch_find_timestamp(b.buf, b.len, 0, &off, &ts), -1);
 }
@@ -257,6 +258,177 @@ START_TEST(test_batch_size)
 }
 END_TEST
 
+/* ---- compressed batches ---- */
+
+/* Replaces the records of the uncompressed batch in b by their compression
+ * with codec, and sets the codec, BatchLength and CRC to match. */
+static void compress_batch(struct builder *b, int codec)
+{
+	uint8_t *z;
+	size_t z_len;
+	ck_assert_int_eq(codec_compress(codec, b->buf + RB_HEADER_BYTES,
+					b->len - RB_HEADER_BYTES, &z, &z_len), 0);
+	ck_assert_uint_le(RB_HEADER_BYTES + z_len, sizeof b->buf);
+	memcpy(b->buf + RB_HEADER_BYTES, z, z_len);
+	free(z);
+	b->len = RB_HEADER_BYTES + z_len;
+	be32_put(b->buf + RB_OFF_BATCH_LENGTH, (uint32_t)(b->len - RB_LENGTH_FIELD_END));
+	uint16_t attrs = be16_get(b->buf + RB_OFF_ATTRIBUTES);
+	be16_put(b->buf + RB_OFF_ATTRIBUTES,
+		 (uint16_t)((attrs & ~RB_ATTR_CODEC_MASK) | codec));
+	fix_crc(b);
+}
+
+START_TEST(test_compressed_validate)
+{
+	int codec = CODEC_GZIP + _i;
+	struct builder b;
+	struct record_batch_info info;
+	build_batch(&b, 5, 1700000000000, 0);
+	compress_batch(&b, codec);
+	ck_assert_int_eq(record_batch_validate(b.buf, b.len, &info), 0);
+	ck_assert_int_eq(info.attributes & RB_ATTR_CODEC_MASK, codec);
+	ck_assert_int_eq(info.record_count, 5);
+	ck_assert_int_eq(info.max_timestamp, 1700000000040);
+}
+END_TEST
+
+/* Damage inside the compressed records, each of which must be rejected. */
+enum inner_mutation {
+	IM_RECORD_LEN_LIES,  /* first record's length varint too big */
+	IM_OFFSET_DELTA_GAP, /* second record's offset delta 3 instead of 1 */
+	IM_MORE_COUNTED,     /* header counts 6 records, 5 inside */
+	IM_FEWER_COUNTED,    /* header counts 4 records, 5 inside */
+	IM_TRAILING_BYTE,    /* a byte after the last record */
+	IM_STREAM_TRUNCATED, /* the compressed stream loses its end */
+	IM_COUNT
+};
+
+START_TEST(test_compressed_bad_records)
+{
+	int codec = CODEC_GZIP + _i / IM_COUNT;
+	enum inner_mutation m = (enum inner_mutation)(_i % IM_COUNT);
+	struct builder b;
+	struct record_batch_info info;
+	build_batch(&b, 5, 1000, 0);
+	size_t rec0 = RB_HEADER_BYTES, rec1 = rec0 + 1 + (b.buf[rec0] >> 1);
+	switch (m) {
+	case IM_RECORD_LEN_LIES:
+		b.buf[rec0] = 0x7e;
+		break;
+	case IM_OFFSET_DELTA_GAP:
+		b.buf[rec1 + 3] = 2 * 3;
+		break;
+	case IM_MORE_COUNTED:
+	case IM_FEWER_COUNTED: {
+		uint32_t n = m == IM_MORE_COUNTED ? 6 : 4;
+		be32_put(b.buf + RB_OFF_RECORD_COUNT, n);
+		be32_put(b.buf + RB_OFF_LAST_OFFSET_DELTA, n - 1);
+		break;
+	}
+	case IM_TRAILING_BYTE:
+		b.buf[b.len++] = 0;
+		break;
+	case IM_STREAM_TRUNCATED:
+	case IM_COUNT:
+		break;
+	}
+	compress_batch(&b, codec);
+	if (m == IM_STREAM_TRUNCATED) {
+		b.len -= 4;
+		be32_put(b.buf + RB_OFF_BATCH_LENGTH,
+			 (uint32_t)(b.len - RB_LENGTH_FIELD_END));
+		fix_crc(&b);
+	}
+	ck_assert_msg(record_batch_validate(b.buf, b.len, &info) == KERR_CORRUPT_MESSAGE,
+		      "codec %d mutation %d accepted", codec, (int)m);
+}
+END_TEST
+
+START_TEST(test_compressed_find_timestamp)
+{
+	int codec = CODEC_GZIP + _i;
+	struct builder b;
+	build_batch(&b, 5, 1000, 0); /* timestamps 1000, 1010, ... 1040 */
+	compress_batch(&b, codec);
+	record_batch_set_base_offset(b.buf, 100);
+	int64_t off, ts;
+	ck_assert_int_eq(record_batch_find_timestamp(b.buf, b.len, 0, &off, &ts), 1);
+	ck_assert_int_eq(off, 100);
+	ck_assert_int_eq(ts, 1000);
+	ck_assert_int_eq(record_batch_find_timestamp(b.buf, b.len, 1011, &off, &ts), 1);
+	ck_assert_int_eq(off, 102);
+	ck_assert_int_eq(ts, 1020);
+	ck_assert_int_eq(record_batch_find_timestamp(b.buf, b.len, 1040, &off, &ts), 1);
+	ck_assert_int_eq(off, 104);
+	ck_assert_int_eq(ts, 1040);
+	ck_assert_int_eq(record_batch_find_timestamp(b.buf, b.len, 1041, &off, &ts), 0);
+	/* records that do not decompress: no answer, the caller falls back */
+	b.buf[b.len - 1] ^= 0xff;
+	b.len -= 2;
+	ck_assert_int_eq(record_batch_find_timestamp(b.buf, b.len, 0, &off, &ts), -1);
+}
+END_TEST
+
+/* A zstd batch of n records with 1 MiB zero values each, ~n MiB once
+ * decompressed; *len is its size.  The caller frees it. */
+static uint8_t *big_zstd_batch(int n, size_t *len)
+{
+	const size_t value = (size_t)1 << 20;
+	size_t rec_cap = (size_t)n * (value + 16);
+	uint8_t *recs = calloc(1, rec_cap);
+	struct builder hdr; /* varints only */
+	size_t pos = 0;
+	for (int i = 0; i < n; i++) {
+		hdr.len = 0;
+		hdr.buf[hdr.len++] = 0;          /* attributes */
+		put_varint(&hdr, 0);             /* timestampDelta */
+		put_varint(&hdr, i);             /* offsetDelta */
+		put_varint(&hdr, -1);            /* key null */
+		put_varint(&hdr, (int64_t)value); /* value length */
+		size_t body = hdr.len + value + 1; /* + headers count 0 */
+		struct builder lenb = {.len = 0};
+		put_varint(&lenb, (int64_t)body);
+		memcpy(recs + pos, lenb.buf, lenb.len);
+		pos += lenb.len;
+		memcpy(recs + pos, hdr.buf, hdr.len);
+		pos += hdr.len + value; /* the value is zeros already */
+		recs[pos++] = 0;         /* headers: 0 (zigzag) */
+	}
+	uint8_t *z;
+	size_t z_len;
+	ck_assert_int_eq(codec_compress(CODEC_ZSTD, recs, pos, &z, &z_len), 0);
+	free(recs);
+	uint8_t *p = calloc(1, RB_HEADER_BYTES + z_len);
+	memcpy(p + RB_HEADER_BYTES, z, z_len);
+	free(z);
+	*len = RB_HEADER_BYTES + z_len;
+	be32_put(p + RB_OFF_BATCH_LENGTH, (uint32_t)(*len - RB_LENGTH_FIELD_END));
+	p[RB_OFF_MAGIC] = 2;
+	be16_put(p + RB_OFF_ATTRIBUTES, CODEC_ZSTD);
+	be32_put(p + RB_OFF_LAST_OFFSET_DELTA, (uint32_t)(n - 1));
+	be64_put(p + RB_OFF_PRODUCER_ID, (uint64_t)-1);
+	be32_put(p + RB_OFF_RECORD_COUNT, (uint32_t)n);
+	be32_put(p + RB_OFF_CRC, crc32c(p + RB_OFF_ATTRIBUTES, *len - RB_OFF_ATTRIBUTES));
+	return p;
+}
+
+/* Records that decompress beyond RB_RECORDS_MAX_BYTES are refused; just
+ * below it they are fine. */
+START_TEST(test_compressed_bomb)
+{
+	struct record_batch_info info;
+	int mib = (int)(RB_RECORDS_MAX_BYTES >> 20);
+	size_t len;
+	uint8_t *p = big_zstd_batch(mib - 1, &len);
+	ck_assert_int_eq(record_batch_validate(p, len, &info), 0);
+	free(p);
+	p = big_zstd_batch(mib, &len); /* 64 MiB of values plus framing */
+	ck_assert_int_eq(record_batch_validate(p, len, &info), KERR_CORRUPT_MESSAGE);
+	free(p);
+}
+END_TEST
+
 static Suite *record_batch_suite(void)
 {
 	Suite *s = suite_create("record_batch");
@@ -267,6 +439,14 @@ static Suite *record_batch_suite(void)
 	tcase_add_test(tc, test_log_append_time);
 	tcase_add_test(tc, test_find_timestamp);
 	tcase_add_test(tc, test_batch_size);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("compressed");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_compressed_validate, 0, 4);
+	tcase_add_loop_test(tc, test_compressed_bad_records, 0, 4 * IM_COUNT);
+	tcase_add_loop_test(tc, test_compressed_find_timestamp, 0, 4);
+	tcase_add_test(tc, test_compressed_bomb);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -22,7 +22,7 @@
 #include <event2/event.h>
 
 #include "brokerd/wal/wal.h"
-#include "brokerd/wal/wal_format.h"
+#include "common/wal_format.h"
 #include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/errors.h"

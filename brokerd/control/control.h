@@ -1,0 +1,32 @@
+/*
+ * brokerd's control socket: a Unix stream socket speaking JSON lines.
+ * uploaderd, compactd and sluicectl send one request object per line
+ * ({"op": ...}) and get one reply object per line, in order; a client that
+ * subscribed also receives event lines ({"event": ...}) between replies.
+ * Event-loop thread only.
+ */
+#ifndef SLUICE_CONTROL_H
+#define SLUICE_CONTROL_H
+
+#include <jansson.h>
+
+struct event_base;
+struct control_conn;
+
+/* A request handler: returns the reply (a new reference), never NULL. */
+typedef json_t *(*control_op_fn)(struct control_conn *cc, json_t *req);
+
+/* Binds the socket path (replacing a stale socket file).  Returns 0 or -1. */
+int control_start(struct event_base *base, const char *path);
+void control_stop(void);
+
+/* Sends an event line to every client subscribed to topic. */
+void control_broadcast(const char *topic, json_t *event);
+
+/* Subscribes a client to events of topic (e.g. "regions"). */
+void control_subscribe(struct control_conn *cc, const char *topic);
+
+/* Builds {"ok": false, "error": why}. */
+json_t *control_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

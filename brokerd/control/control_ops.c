@@ -1,0 +1,68 @@
+/*
+ * General control operations: hello (who brokerd is: generation, WAL,
+ * shared memory, what is uploaded), status, subscribe.
+ */
+#include "control_ops.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "brokerd/broker.h"
+#include "brokerd/catalog/catalog.h"
+#include "brokerd/shm/segment.h"
+#include "brokerd/wal/wal.h"
+#include "common/shm_layout.h"
+
+static const struct {
+	const char *name;
+	control_op_fn fn;
+} control_op_table[] = {
+#define CONTROL_OP_ROW(name, fn) {name, fn},
+	CONTROL_OPS(CONTROL_OP_ROW)
+#undef CONTROL_OP_ROW
+};
+
+control_op_fn control_ops_find(const char *op)
+{
+	for (size_t i = 0; i < sizeof control_op_table / sizeof control_op_table[0]; i++)
+		if (!strcmp(control_op_table[i].name, op))
+			return control_op_table[i].fn;
+	return NULL;
+}
+
+json_t *control_op_hello(struct control_conn *cc, json_t *req)
+{
+	return json_pack("{s:b, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I}", "ok", 1,
+			 "generation", (json_int_t)broker.generation,
+			 "node_id", (json_int_t)broker.cfg->node_id,
+			 "pid", (json_int_t)getpid(),
+			 "wal_path", broker.cfg->wal_path,
+			 "shm_name", broker.cfg->shm_name,
+			 "uploaded_end", (json_int_t)catalog_uploaded_end(broker.catalog),
+			 "wal_trim", (json_int_t)wal_trim(broker.wal),
+			 "wal_ring_bytes", (json_int_t)wal_ring_bytes(broker.wal));
+}
+
+json_t *control_op_status(struct control_conn *cc, json_t *req)
+{
+	struct shm_region_ring *ring = shm_regions(broker.shm);
+	return json_pack("{s:b, s:I, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:I}",
+			 "ok", 1, "generation", (json_int_t)broker.generation,
+			 "wal", "head", (json_int_t)wal_head(broker.wal),
+			 "durable", (json_int_t)wal_durable(broker.wal),
+			 "trim", (json_int_t)wal_trim(broker.wal),
+			 "ring_bytes", (json_int_t)wal_ring_bytes(broker.wal),
+			 "regions", "sealed", (json_int_t)ring->sealed,
+			 "committed", (json_int_t)ring->committed,
+			 "uploaded_end", (json_int_t)ring->uploaded_end,
+			 "topics", (json_int_t)catalog_topic_count(broker.catalog));
+}
+
+json_t *control_op_subscribe(struct control_conn *cc, json_t *req)
+{
+	const char *topic = json_string_value(json_object_get(req, "topic"));
+	if (!topic || strcmp(topic, "regions"))
+		return control_error("subscribe: unknown topic");
+	control_subscribe(cc, topic);
+	return json_pack("{s:b}", "ok", 1);
+}

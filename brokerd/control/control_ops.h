@@ -1,0 +1,23 @@
+/*
+ * The control socket's operations, written once as a table:
+ * X("op", handler).  Handlers live with the module they serve.
+ */
+#ifndef SLUICE_CONTROL_OPS_H
+#define SLUICE_CONTROL_OPS_H
+
+#include "brokerd/control/control.h"
+
+#define CONTROL_OPS(X)                                                         \
+	X("hello", control_op_hello)                                           \
+	X("status", control_op_status)                                         \
+	X("subscribe", control_op_subscribe)                                   \
+	X("commit_upload", upload_op_commit)
+
+#define CONTROL_OP_DECL(name, fn) json_t *fn(struct control_conn *cc, json_t *req);
+CONTROL_OPS(CONTROL_OP_DECL)
+#undef CONTROL_OP_DECL
+
+/* The handler of an op, or NULL. */
+control_op_fn control_ops_find(const char *op);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * The "commit_upload" control operation: uploaderd proposes an object that
+ * holds WAL region [wal_start, wal_end); brokerd checks the proposal against
+ * its generation and the catalog (which refuses anything but the next range
+ * in order, or an exact repeat), journals it with fsync, then moves the WAL
+ * trim point past the region and answers.  A refused or unanswered upload
+ * is an orphan for compactd.
+ *
+ * Request: {"op":"commit_upload","generation":G,
+ *   "object":{"id":"<16 hex>","size":N,"wal_start":S,"wal_end":E,
+ *             "flags":F,"created_ms":T},
+ *   "blocks":[[stream,start,end,max_timestamp,records,position,size,crc],...]}
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "brokerd/broker.h"
+#include "brokerd/catalog/catalog.h"
+#include "brokerd/control/control_ops.h"
+#include "brokerd/partition/partition.h"
+#include "brokerd/shm/segment.h"
+#include "brokerd/upload/regions.h"
+#include "brokerd/wal/wal.h"
+#include "common/counters.h"
+#include "common/errors.h"
+#include "common/log.h"
+#include "common/shm_layout.h"
+
+#define UPLOAD_MAX_BLOCKS 1000000
+
+/* Reads a non-negative JSON integer field; -1 when missing or negative. */
+static int64_t upload_json_u(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	return json_integer_value(v);
+}
+
+/* Decodes the blocks array; returns the count, or -1 when malformed. */
+static ssize_t upload_parse_blocks(json_t *arr, uint64_t object_id,
+				   struct catalog_block **out)
+{
+	size_t n = json_array_size(arr);
+	if (!json_is_array(arr) || n > UPLOAD_MAX_BLOCKS)
+		return -1;
+	struct catalog_block *b = calloc(n ? n : 1, sizeof *b);
+	if (!b)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(arr, i);
+		json_int_t v[8];
+		if (!json_is_array(e) || json_array_size(e) != 8)
+			goto bad;
+		for (size_t k = 0; k < 8; k++) {
+			json_t *x = json_array_get(e, k);
+			if (!json_is_integer(x))
+				goto bad;
+			v[k] = json_integer_value(x);
+		}
+		if (v[0] < 0 || v[1] < 0 || v[2] <= v[1] || v[4] <= 0 || v[5] < 0 ||
+		    v[6] <= 0 || v[6] > UINT32_MAX || v[7] < 0 || v[7] > UINT32_MAX)
+			goto bad;
+		b[i] = (struct catalog_block){
+			.stream_id = (uint64_t)v[0],
+			.start_offset = v[1],
+			.end_offset = v[2],
+			.max_timestamp = v[3],
+			.record_count = (uint64_t)v[4],
+			.object_id = object_id,
+			.position = (uint64_t)v[5],
+			.size = (uint32_t)v[6],
+			.crc = (uint32_t)v[7],
+		};
+	}
+	*out = b;
+	return (ssize_t)n;
+bad:
+	free(b);
+	return -1;
+}
+
+/* After a commit: the WAL below uploaded_end may be reused. */
+static void upload_advance_trim(uint64_t uploaded_end)
+{
+	if (uploaded_end > wal_trim(broker.wal)) {
+		int rc = wal_set_trim(broker.wal, uploaded_end);
+		if (rc)
+			log_error("upload: cannot move the WAL trim to %" PRIu64 ": %s",
+				  uploaded_end, sl_error_name(rc));
+	}
+	COUNTER_SET(wal_trim, wal_trim(broker.wal));
+	/* index entries below both the trim and the cache now live in S3 */
+	uint64_t low = shm_cache_low(broker.shm);
+	partition_table_drop_below(broker.partitions,
+				   low < wal_trim(broker.wal) ? low : wal_trim(broker.wal));
+	regions_on_commit(uploaded_end);
+}
+
+json_t *upload_op_commit(struct control_conn *cc, json_t *req)
+{
+	json_t *obj = json_object_get(req, "object");
+	int64_t gen = upload_json_u(req, "generation");
+	const char *id_hex = json_string_value(json_object_get(obj, "id"));
+	char *end = NULL;
+	uint64_t id = id_hex ? strtoull(id_hex, &end, 16) : 0;
+	if (!json_is_object(obj) || !id_hex || !end || *end || strlen(id_hex) != 16)
+		return control_error("commit_upload: malformed object");
+	if (gen != (int64_t)broker.generation)
+		return control_error("commit_upload: generation %lld is not brokerd's %llu",
+				     (long long)gen, (unsigned long long)broker.generation);
+	struct catalog_object o = {
+		.id = id,
+		.size = (uint64_t)upload_json_u(obj, "size"),
+		.wal_start = (uint64_t)upload_json_u(obj, "wal_start"),
+		.wal_end = (uint64_t)upload_json_u(obj, "wal_end"),
+		.created_ms = upload_json_u(obj, "created_ms"),
+		.flags = (uint32_t)upload_json_u(obj, "flags"),
+	};
+	if (upload_json_u(obj, "size") <= 0 || upload_json_u(obj, "wal_start") < 0 ||
+	    upload_json_u(obj, "wal_end") <= upload_json_u(obj, "wal_start") ||
+	    o.wal_end > wal_durable(broker.wal))
+		return control_error("commit_upload: bad object fields or WAL range");
+	struct catalog_block *blocks = NULL;
+	ssize_t n = upload_parse_blocks(json_object_get(req, "blocks"), id, &blocks);
+	if (n < 0)
+		return control_error("commit_upload: malformed blocks");
+	o.block_count = (uint32_t)n;
+	int already = 0;
+	int rc = catalog_commit_upload(broker.catalog, &o, blocks, (size_t)n, &already);
+	free(blocks);
+	uint64_t uploaded_end = catalog_uploaded_end(broker.catalog);
+	if (rc == SL_ESTALE) {
+		log_warn("upload: refused object %016" PRIx64 " for WAL [%" PRIu64 ", %" PRIu64
+			 "): the catalog is at %" PRIu64,
+			 id, o.wal_start, o.wal_end, uploaded_end);
+		json_t *r = control_error("commit_upload: refused: does not match the catalog");
+		json_object_set_new(r, "uploaded_end", json_integer((json_int_t)uploaded_end));
+		return r;
+	}
+	if (rc)
+		return control_error("commit_upload: catalog: %s", sl_error_name(rc));
+	if (!already)
+		log_info("upload: committed object %016" PRIx64 " (%" PRIu64 " bytes, %zd blocks) for WAL [%" PRIu64 ", %" PRIu64 ")",
+			 id, o.size, n, o.wal_start, o.wal_end);
+	upload_advance_trim(uploaded_end);
+	return json_pack("{s:b, s:b, s:I}", "ok", 1, "already", already,
+			 "uploaded_end", (json_int_t)uploaded_end);
+}
