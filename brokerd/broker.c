@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -25,11 +26,13 @@
 #include "brokerd/server/conn.h"
 #include "brokerd/server/listener.h"
 #include "brokerd/shm/segment.h"
+#include "brokerd/upload/catalog_mirror.h"
 #include "brokerd/upload/regions.h"
 #include "brokerd/wal/wal.h"
 #include "common/bytes.h"
 #include "common/counters.h"
 #include "common/daemon.h"
+#include "common/errors.h"
 #include "common/log.h"
 #include "common/objstore_config.h"
 
@@ -87,6 +90,18 @@ static void broker_replay_batch(void *arg, const struct wal_batch *b)
 	p->high_watermark = p->next_offset;
 }
 
+/* Whether dir already holds a catalog (snapshot or journal). */
+static int broker_has_catalog(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/catalog.snapshot", dir);
+	if (stat(path, &st) == 0)
+		return 1;
+	snprintf(path, sizeof path, "%s/catalog.journal", dir);
+	return stat(path, &st) == 0 && st.st_size > 0;
+}
+
 /* Creates the data directory if it is missing. */
 static int broker_make_data_dir(const char *dir)
 {
@@ -106,6 +121,15 @@ int broker_start(struct event_base *base, void *values)
 
 	if (broker_make_data_dir(cfg->data_dir) < 0)
 		return -1;
+	struct objstore_options oo;
+	objstore_options_from_config(cfg, &oo);
+	int rebuilt = 0;
+	if (cfg->catalog_recover_from_bucket && !broker_has_catalog(cfg->data_dir)) {
+		int rc = catalog_mirror_restore(&oo, cfg->data_dir);
+		if (rc && rc != SL_ENOENT)
+			return -1;
+		rebuilt = rc == 0;
+	}
 	if (catalog_open(cfg->data_dir, &broker.catalog) < 0 ||
 	    catalog_bump_generation(broker.catalog, &broker.generation) < 0)
 		return -1;
@@ -141,6 +165,8 @@ int broker_start(struct event_base *base, void *values)
 		.node_id = (uint32_t)cfg->node_id,
 		.epoch = broker.generation,
 		.max_block_bytes = (size_t)cfg->wal_block_max_bytes,
+		/* a WAL made after a rebuild continues where uploads ended */
+		.initial_trim = rebuilt ? catalog_uploaded_end(broker.catalog) : 0,
 	};
 	if (wal_open(&wo, &broker.wal) < 0)
 		return -1;
@@ -160,12 +186,12 @@ int broker_start(struct event_base *base, void *values)
 	COUNTER_SET(wal_head, wal_head(broker.wal));
 	COUNTER_SET(wal_durable, wal_durable(broker.wal));
 	char err[512];
-	struct objstore_options oo;
-	objstore_options_from_config(cfg, &oo);
 	if (objstore_open(base, &oo, &broker.objstore, err, sizeof err) < 0) {
 		log_error("object.store %s: %s", cfg->object_store, err);
 		return -1;
 	}
+	if (catalog_mirror_start(broker.objstore, broker.catalog) < 0)
+		return -1;
 	block_cache_start(broker.objstore, (uint64_t)cfg->block_cache_bytes, fetch_wake_all);
 	if (wal_start(broker.wal, base, durable_on_wal, NULL) < 0)
 		return -1;
@@ -184,7 +210,10 @@ int broker_start(struct event_base *base, void *values)
 /* Polls until everything appended is durable (bounded), then stops. */
 static void broker_on_stop_poll(evutil_socket_t fd, short what, void *arg)
 {
-	if (wal_durable(broker.wal) >= wal_head(broker.wal) || ++stop_polls > 100) {
+	/* everything acknowledged is durable; let the catalog's copies in
+	 * the bucket catch up too (bounded: 5 s) */
+	if ((wal_durable(broker.wal) >= wal_head(broker.wal) &&
+	     catalog_mirror_pending() == 0) || ++stop_polls > 100) {
 		daemon_stop_done();
 		return;
 	}
@@ -213,6 +242,7 @@ void broker_finish(void)
 		wal_close(broker.wal);
 	durable_shutdown();
 	block_cache_stop();
+	catalog_mirror_stop();
 	if (broker.objstore)
 		objstore_close(broker.objstore);
 	if (stop_poll)

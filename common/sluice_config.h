@@ -69,6 +69,9 @@
 	  "S3 secret key; empty: $AWS_SECRET_ACCESS_KEY")                      \
 	X(block_cache_bytes, "block.cache.bytes", INT, "256M", 0, INT64_MAX, 0, \
 	  "brokerd's in-memory cache of blocks read from S3")                  \
+	X(catalog_recover_from_bucket, "catalog.recover.from.bucket", BOOL,    \
+	  "false", 0, 1, 0,                                                    \
+	  "rebuild a missing catalog from its copy in the bucket at start")   \
 	X(uploaderd_pid_file, "uploaderd.pid.file", STRING, "", 0, 0, 0,       \
 	  "uploaderd's pidfile; empty: <data.dir>/uploaderd.pid")
 

@@ -61,6 +61,8 @@ struct catalog {
 	uint64_t snapshot_due; /* journal record count that triggers one */
 	void (*snapshot_hook)(void *arg, const uint8_t *buf, size_t len);
 	void *snapshot_hook_arg;
+	void (*journal_hook)(void *arg, uint64_t seq, const uint8_t *buf, size_t len);
+	void *journal_hook_arg;
 
 	struct catalog_objects objects;
 };
@@ -459,6 +461,20 @@ void catalog_set_snapshot_hook(struct catalog *cat,
 	cat->snapshot_hook_arg = arg;
 }
 
+void catalog_set_journal_hook(struct catalog *cat,
+			      void (*fn)(void *arg, uint64_t seq,
+					 const uint8_t *buf, size_t len),
+			      void *arg)
+{
+	cat->journal_hook = fn;
+	cat->journal_hook_arg = arg;
+}
+
+uint64_t catalog_seq(const struct catalog *cat)
+{
+	return cat->seq;
+}
+
 int catalog_commit(struct catalog *cat, struct catalog_record *rec,
 		   const char **why)
 {
@@ -483,6 +499,8 @@ int catalog_commit(struct catalog *cat, struct catalog_record *rec,
 		return rc;
 	}
 	rc = catalog_journal_append(&cat->journal, buf.data, buf.len, 1);
+	if (!rc && cat->journal_hook)
+		cat->journal_hook(cat->journal_hook_arg, rec->seq, buf.data, buf.len);
 	catalog_record_buf_free(&buf);
 	if (rc)
 		return rc;
@@ -894,6 +912,26 @@ int catalog_restore_snapshot(const char *dir, const uint8_t *buf, size_t len)
 		log_info("catalog: restored %s from a snapshot copy (%zu "
 			 "bytes, sequence %llu)", dir, len,
 			 (unsigned long long)seq);
+	catalog_close(cat);
+	return rc;
+}
+
+int catalog_restore_journal(const char *dir, const uint8_t *buf, size_t len)
+{
+	struct catalog *cat = calloc(1, sizeof *cat);
+	if (!cat)
+		return SL_ENOMEM;
+	cat->dir_fd = -1;
+	cat->journal.fd = -1;
+	int rc = catalog_open_dir(cat, dir);
+	if (!rc)
+		rc = catalog_journal_open(&cat->journal, dir, cat->dir_fd);
+	/* records already in the file come first; replay skips duplicates
+	 * and anything the snapshot covers by sequence number */
+	if (!rc && len)
+		rc = catalog_journal_append(&cat->journal, buf, len, 0);
+	if (!rc)
+		log_info("catalog: restored %zu journal bytes into %s", len, dir);
 	catalog_close(cat);
 	return rc;
 }

@@ -224,6 +224,21 @@ int catalog_restore_snapshot(const char *dir, const uint8_t *buf, size_t len);
 /* Calls fn with the bytes of every snapshot written from now on, after its
  * rename is durable (brokerd copies it to the bucket).  fn must copy what
  * it keeps; fn NULL removes the hook. */
+/* A hook called after every journaled change with the record's sequence
+ * number and encoded bytes (brokerd copies them to the bucket). */
+void catalog_set_journal_hook(struct catalog *cat,
+			      void (*fn)(void *arg, uint64_t seq,
+					 const uint8_t *buf, size_t len),
+			      void *arg);
+
+/* Sequence number of the last change applied. */
+uint64_t catalog_seq(const struct catalog *cat);
+
+/* Appends encoded journal records (copies from the bucket, in sequence
+ * order) to dir's journal, for a rebuild after catalog_restore_snapshot.
+ * Returns 0 or SL_EIO. */
+int catalog_restore_journal(const char *dir, const uint8_t *buf, size_t len);
+
 void catalog_set_snapshot_hook(struct catalog *cat,
 			       void (*fn)(void *arg, const uint8_t *buf,
 					  size_t len),

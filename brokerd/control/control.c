@@ -26,10 +26,17 @@
 #define CONTROL_LINE_MAX (64u << 20)
 #define CONTROL_TOPICS_MAX 4
 
+struct control_reply_slot {
+	TAILQ_ENTRY(control_reply_slot) link;
+	struct control_conn *cc; /* NULL once the client has gone */
+	json_t *reply;           /* NULL until complete */
+};
+
 struct control_conn {
 	LIST_ENTRY(control_conn) link;
 	struct bufferevent *bev;
 	char topics[CONTROL_TOPICS_MAX][16];
+	TAILQ_HEAD(, control_reply_slot) replies; /* in request order */
 };
 
 static LIST_HEAD(, control_conn) control_conns = LIST_HEAD_INITIALIZER(control_conns);
@@ -46,9 +53,19 @@ json_t *control_error(const char *fmt, ...)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", buf);
 }
 
-/* Closes one client. */
+/* Closes one client; deferred replies still pending are orphaned. */
 static void control_conn_close(struct control_conn *cc)
 {
+	struct control_reply_slot *slot;
+	while ((slot = TAILQ_FIRST(&cc->replies))) {
+		TAILQ_REMOVE(&cc->replies, slot, link);
+		if (slot->reply) {
+			json_decref(slot->reply);
+			free(slot);
+		} else {
+			slot->cc = NULL; /* freed by control_complete */
+		}
+	}
 	LIST_REMOVE(cc, link);
 	bufferevent_free(cc->bev);
 	free(cc);
@@ -64,6 +81,39 @@ static void control_send(struct control_conn *cc, json_t *obj)
 	evbuffer_add(out, text, strlen(text));
 	evbuffer_add(out, "\n", 1);
 	free(text);
+}
+
+/* Sends the completed replies at the head of the queue. */
+static void control_flush_replies(struct control_conn *cc)
+{
+	struct control_reply_slot *slot;
+	while ((slot = TAILQ_FIRST(&cc->replies)) && slot->reply) {
+		TAILQ_REMOVE(&cc->replies, slot, link);
+		control_send(cc, slot->reply);
+		json_decref(slot->reply);
+		free(slot);
+	}
+}
+
+struct control_reply_slot *control_defer(struct control_conn *cc)
+{
+	struct control_reply_slot *slot = calloc(1, sizeof *slot);
+	if (!slot)
+		log_panic("control: out of memory");
+	slot->cc = cc;
+	TAILQ_INSERT_TAIL(&cc->replies, slot, link);
+	return slot;
+}
+
+void control_complete(struct control_reply_slot *slot, json_t *reply)
+{
+	if (!slot->cc) {
+		json_decref(reply);
+		free(slot);
+		return;
+	}
+	slot->reply = reply ? reply : json_pack("{s:b}", "ok", 0);
+	control_flush_replies(slot->cc);
 }
 
 void control_subscribe(struct control_conn *cc, const char *topic)
@@ -100,8 +150,9 @@ static int control_run_line(struct control_conn *cc, const char *line, size_t le
 	const char *op = json_string_value(json_object_get(req, "op"));
 	control_op_fn fn = op ? control_ops_find(op) : NULL;
 	reply = fn ? fn(cc, req) : control_error("unknown op '%s'", op ? op : "");
-	control_send(cc, reply);
-	json_decref(reply);
+	if (reply) { /* else the handler deferred it */
+		control_complete(control_defer(cc), reply);
+	}
 	json_decref(req);
 	return 0;
 }
@@ -153,6 +204,7 @@ static void control_on_accept(struct evconnlistener *l, evutil_socket_t fd,
 		free(cc);
 		return;
 	}
+	TAILQ_INIT(&cc->replies);
 	bufferevent_setcb(cc->bev, control_on_read, NULL, control_on_event, cc);
 	bufferevent_enable(cc->bev, EV_READ | EV_WRITE);
 	LIST_INSERT_HEAD(&control_conns, cc, link);

@@ -13,7 +13,10 @@
 struct event_base;
 struct control_conn;
 
-/* A request handler: returns the reply (a new reference), never NULL. */
+struct control_reply_slot;
+
+/* A request handler: returns the reply (a new reference), or NULL after
+ * control_defer() when the answer comes later. */
 typedef json_t *(*control_op_fn)(struct control_conn *cc, json_t *req);
 
 /* Binds the socket path (replacing a stale socket file).  Returns 0 or -1. */
@@ -25,6 +28,14 @@ void control_broadcast(const char *topic, json_t *event);
 
 /* Subscribes a client to events of topic (e.g. "regions"). */
 void control_subscribe(struct control_conn *cc, const char *topic);
+
+/* Reserves the place of the current request's reply, for a handler that
+ * answers later with control_complete (replies stay in request order). */
+struct control_reply_slot *control_defer(struct control_conn *cc);
+
+/* Sends a deferred reply (the reference is taken); drops it when the
+ * client has gone. */
+void control_complete(struct control_reply_slot *slot, json_t *reply);
 
 /* Builds {"ok": false, "error": why}. */
 json_t *control_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -21,6 +21,7 @@
 #include "brokerd/control/control_ops.h"
 #include "brokerd/partition/partition.h"
 #include "brokerd/shm/segment.h"
+#include "brokerd/upload/catalog_mirror.h"
 #include "brokerd/upload/regions.h"
 #include "brokerd/wal/wal.h"
 #include "common/counters.h"
@@ -99,6 +100,20 @@ static void upload_advance_trim(uint64_t uploaded_end)
 	regions_on_commit(uploaded_end);
 }
 
+/* A commit's answer waiting for the catalog's copy in the bucket. */
+struct upload_reply {
+	struct control_reply_slot *slot;
+	json_t *reply;
+};
+
+/* Mirror callback: the commit is in the bucket; answer uploaderd. */
+static void upload_reply_now(void *arg)
+{
+	struct upload_reply *ur = arg;
+	control_complete(ur->slot, ur->reply);
+	free(ur);
+}
+
 json_t *upload_op_commit(struct control_conn *cc, json_t *req)
 {
 	json_t *obj = json_object_get(req, "object");
@@ -146,6 +161,15 @@ json_t *upload_op_commit(struct control_conn *cc, json_t *req)
 		log_info("upload: committed object %016" PRIx64 " (%" PRIu64 " bytes, %zd blocks) for WAL [%" PRIu64 ", %" PRIu64 ")",
 			 id, o.size, n, o.wal_start, o.wal_end);
 	upload_advance_trim(uploaded_end);
-	return json_pack("{s:b, s:b, s:I}", "ok", 1, "already", already,
-			 "uploaded_end", (json_int_t)uploaded_end);
+	COUNTER_ADD(uploads_committed, !already);
+	/* "committed" is said only once the catalog's copy in the bucket has
+	 * the change, so the object outlives a loss of this disk */
+	struct upload_reply *ur = malloc(sizeof *ur);
+	if (!ur)
+		log_panic("upload: out of memory");
+	ur->slot = control_defer(cc);
+	ur->reply = json_pack("{s:b, s:b, s:I}", "ok", 1, "already", already,
+			      "uploaded_end", (json_int_t)uploaded_end);
+	catalog_mirror_wait(catalog_seq(broker.catalog), upload_reply_now, ur);
+	return NULL;
 }

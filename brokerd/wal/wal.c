@@ -244,7 +244,8 @@ int wal_open(const struct wal_options *opt, struct wal **out)
 			return SL_EINVAL;
 		}
 		int rc = wal_device_create(opt->path, cap, opt->node_id,
-					   opt->epoch);
+					   opt->epoch,
+					   opt->initial_trim & ~(uint64_t)(WAL_ALIGN - 1));
 		if (rc)
 			return rc;
 	}

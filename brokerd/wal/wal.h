@@ -34,6 +34,9 @@ struct wal_options {
 	uint32_t node_id;      /* written to the header, checked on open */
 	uint64_t epoch;        /* brokerd generation, written to the header */
 	size_t max_block_bytes; /* a group-commit block is queued at this size */
+	uint64_t initial_trim; /* a new WAL starts its log here (after a
+				  rebuild from the bucket, the catalog's
+				  uploaded end); rounded down to WAL_ALIGN */
 };
 
 

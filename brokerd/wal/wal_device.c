@@ -84,7 +84,7 @@ static int wal_device_sync_dir(const char *path)
 }
 
 int wal_device_create(const char *path, uint64_t capacity, uint32_t node_id,
-		      uint64_t epoch)
+		      uint64_t epoch, uint64_t trim)
 {
 	char tmp[PATH_MAX];
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
@@ -106,7 +106,7 @@ int wal_device_create(const char *path, uint64_t capacity, uint32_t node_id,
 	}
 	/* The first chunk carries both slots: seq 0 in slot A, 1 in slot B. */
 	memset(chunk, 0, WAL_SCAN_CHUNK);
-	struct wal_header h = { .capacity = capacity, .trim = 0, .seq = 0,
+	struct wal_header h = { .capacity = capacity, .trim = trim, .seq = 0,
 				.node_id = node_id, .epoch = epoch };
 	wal_format_header_put(chunk, &h);
 	h.seq = 1;

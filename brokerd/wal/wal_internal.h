@@ -102,7 +102,7 @@ static inline uint64_t wal_phys(const struct wal *wal, uint64_t pos)
 /* Creates path (via path.tmp + rename) preallocated to capacity, with both
  * header slots written (seq 0 in slot A, 1 in slot B). */
 int wal_device_create(const char *path, uint64_t capacity, uint32_t node_id,
-		      uint64_t epoch);
+		      uint64_t epoch, uint64_t trim);
 /* Opens wal->path into fd_write and fd_read; reports its size in bytes and
  * whether it is a block device. */
 int wal_device_open(struct wal *wal, uint64_t *size, int *is_blk);
