@@ -83,6 +83,26 @@ static struct shm_region_ring *uploader_cursor(void)
 	return (struct shm_region_ring *)up.shm.ring;
 }
 
+/* Reply to a report (nothing to do). */
+static void uploader_on_reported(void *arg, json_t *reply)
+{
+}
+
+/* Tells brokerd the last error (NULL: healthy again), for `sluicectl
+ * status`; the log has it too. */
+static void uploader_report(const char *error)
+{
+	static int reported_error;
+	if (!error && !reported_error)
+		return;
+	reported_error = error != NULL;
+	if (up.ready)
+		control_client_request(up.cc,
+				       json_pack("{s:s, s:s, s:s?}", "op", "report", "daemon",
+						 "uploaderd", "error", error),
+				       uploader_on_reported, NULL);
+}
+
 /* Ends the job in flight (success or not) and maybe stops the daemon. */
 static void uploader_job_done(int ok)
 {
@@ -138,9 +158,11 @@ static void uploader_on_put(void *arg, const struct objstore_result *res)
 	if (res->status) {
 		log_error("upload: PUT of object %016" PRIx64 " failed: %s", up.job.id,
 			  res->error);
+		uploader_report(res->error);
 		uploader_job_done(0);
 		return;
 	}
+	uploader_report(NULL);
 	if (up.job_epoch != up.epoch || !up.ready) {
 		uploader_job_done(0);
 		return;

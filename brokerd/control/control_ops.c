@@ -5,6 +5,7 @@
 #include "control_ops.h"
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "brokerd/broker.h"
@@ -12,6 +13,9 @@
 #include "brokerd/shm/segment.h"
 #include "brokerd/wal/wal.h"
 #include "common/shm_layout.h"
+
+/* What the helper daemons last reported (their last error), for status. */
+static json_t *control_reports;
 
 static const struct {
 	const char *name;
@@ -43,10 +47,26 @@ json_t *control_op_hello(struct control_conn *cc, json_t *req)
 			 "wal_ring_bytes", (json_int_t)wal_ring_bytes(broker.wal));
 }
 
+json_t *control_op_report(struct control_conn *cc, json_t *req)
+{
+	const char *daemon = json_string_value(json_object_get(req, "daemon"));
+	json_t *error = json_object_get(req, "error");
+	if (!daemon || (!json_is_string(error) && !json_is_null(error)))
+		return control_error("report: needs daemon and error");
+	if (!control_reports)
+		control_reports = json_object();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_set_new(control_reports, daemon,
+			    json_pack("{s:O, s:I}", "last_error", error, "at_ms",
+				      (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
+	return json_pack("{s:b}", "ok", 1);
+}
+
 json_t *control_op_status(struct control_conn *cc, json_t *req)
 {
 	struct shm_region_ring *ring = shm_regions(broker.shm);
-	return json_pack("{s:b, s:I, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:I}",
+	json_t *status = json_pack("{s:b, s:I, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:I}",
 			 "ok", 1, "generation", (json_int_t)broker.generation,
 			 "wal", "head", (json_int_t)wal_head(broker.wal),
 			 "durable", (json_int_t)wal_durable(broker.wal),
@@ -56,6 +76,16 @@ json_t *control_op_status(struct control_conn *cc, json_t *req)
 			 "committed", (json_int_t)ring->committed,
 			 "uploaded_end", (json_int_t)ring->uploaded_end,
 			 "topics", (json_int_t)catalog_topic_count(broker.catalog));
+	json_object_set_new(status, "uploader",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "pid",
+				      (json_int_t)ring->uploader_pid, "objects",
+				      (json_int_t)ring->uploader_objects, "bytes",
+				      (json_int_t)ring->uploader_bytes, "errors",
+				      (json_int_t)ring->uploader_errors, "last_ok_ms",
+				      (json_int_t)ring->uploader_last_ok_ms));
+	json_object_set_new(status, "reports", control_reports ? json_incref(control_reports)
+							       : json_object());
+	return status;
 }
 
 json_t *control_op_subscribe(struct control_conn *cc, json_t *req)

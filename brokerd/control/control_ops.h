@@ -11,6 +11,7 @@
 	X("hello", control_op_hello)                                           \
 	X("status", control_op_status)                                         \
 	X("subscribe", control_op_subscribe)                                   \
+	X("report", control_op_report)                                         \
 	X("commit_upload", upload_op_commit)
 
 #define CONTROL_OP_DECL(name, fn) json_t *fn(struct control_conn *cc, json_t *req);
