@@ -170,8 +170,9 @@ static int objstore_parse_url(struct objstore *os, const char *url, char *err,
 		if (!os->bucket || !os->prefix)
 			return SL_ENOMEM;
 		if (os->prefix[0] && objstore_key_problem(os->prefix, 0)) {
-			snprintf(err, errlen, "object store URL %s: bad prefix: %s",
-				 url, objstore_key_problem(os->prefix, 0));
+			snprintf(err, errlen,
+				 "object store URL %s: bad prefix: %s", url,
+				 objstore_key_problem(os->prefix, 0));
 			return SL_EINVAL;
 		}
 		return 0;
@@ -180,7 +181,8 @@ static int objstore_parse_url(struct objstore *os, const char *url, char *err,
 		const char *p = url + 7;
 		if (p[0] != '/') {
 			snprintf(err, errlen,
-				 "object store URL %s: want file:///absolute/path",
+				 "object store URL %s: want "
+				 "file:///absolute/path",
 				 url);
 			return SL_EINVAL;
 		}
@@ -331,8 +333,8 @@ static void objstore_op_complete(struct objstore *os, struct objstore_op *op)
 		for (size_t i = 0; i < op->entry_count; i++)
 			op->entries[i].key = op->names.p + op->name_off[i];
 		if (op->entry_count > 1)
-			qsort(op->entries, op->entry_count,
-			      sizeof *op->entries, objstore_entry_cmp);
+			qsort(op->entries, op->entry_count, sizeof *op->entries,
+			      objstore_entry_cmp);
 		res->entries = op->entries;
 		res->entry_count = op->entry_count;
 	}
@@ -397,8 +399,8 @@ void objstore_op_fail(struct objstore_op *op, int status, int http_status,
 	objstore_op_finish(op);
 }
 
-int objstore_op_list_add(struct objstore_op *op, const char *key,
-			 size_t keylen, uint64_t size, int64_t mtime_ms)
+int objstore_op_list_add(struct objstore_op *op, const char *key, size_t keylen,
+			 uint64_t size, int64_t mtime_ms)
 {
 	if (op->entry_count == op->entry_cap) {
 		size_t cap = op->entry_cap ? 2 * op->entry_cap : 64;
@@ -645,9 +647,10 @@ void objstore_close(struct objstore *os)
 		objstore_op_unlink(os, op);
 		if (!op->finished) {
 			op->res.status = SL_ECANCELED;
-			snprintf(op->res.error, sizeof op->res.error,
-				 "canceled: the object store was closed (%s %s)",
-				 objstore_kind_name(op->kind), op->key);
+			snprintf(
+				op->res.error, sizeof op->res.error,
+				"canceled: the object store was closed (%s %s)",
+				objstore_kind_name(op->kind), op->key);
 		}
 		objstore_op_complete(os, op);
 	}

@@ -27,16 +27,16 @@ struct objstore_options {
 	const char *endpoint; /* e.g. http://127.0.0.1:8080; NULL or "" =
 				 https://s3.<region>.amazonaws.com */
 	const char *region;   /* NULL or "" = us-east-1 */
-	int path_style;       /* 1 path-style, 0 virtual-hosted */
+	int path_style;	      /* 1 path-style, 0 virtual-hosted */
 	const char *access_key, *secret_key; /* NULL or "": AWS_ACCESS_KEY_ID /
 						AWS_SECRET_ACCESS_KEY */
-	int max_attempts;          /* per request; 0 = 8 */
+	int max_attempts;		     /* per request; 0 = 8 */
 	size_t multipart_threshold; /* PUTs above go multipart; 0 = 32 MiB */
-	size_t part_size;           /* 0 = 16 MiB (S3's minimum is 5 MiB) */
-	int max_parallel_parts;     /* 0 = 4 */
-	int list_page_size;         /* max-keys per ListObjectsV2 page; 0 = 1000 */
-	int retry_base_ms;          /* first backoff cap; 0 = 100 ms */
-	int retry_max_ms;           /* largest backoff cap; 0 = 20 s */
+	size_t part_size;	    /* 0 = 16 MiB (S3's minimum is 5 MiB) */
+	int max_parallel_parts;	    /* 0 = 4 */
+	int list_page_size; /* max-keys per ListObjectsV2 page; 0 = 1000 */
+	int retry_base_ms;  /* first backoff cap; 0 = 100 ms */
+	int retry_max_ms;   /* largest backoff cap; 0 = 20 s */
 };
 
 struct objstore_entry {

@@ -43,13 +43,13 @@ struct objstore_op {
 	enum objstore_kind kind;
 	objstore_cb cb;
 	void *arg;
-	char *key;      /* as the caller gave it (LIST: the prefix) */
+	char *key;	/* as the caller gave it (LIST: the prefix) */
 	char *full_key; /* with the store's prefix (local: the path) */
 
 	const uint8_t *data; /* PUT */
 	size_t len;
 	uint64_t offset, range_len; /* GET */
-	char **keys;                /* DELETE, relative, copied */
+	char **keys;		    /* DELETE, relative, copied */
 	size_t nkeys;
 
 	struct objstore_result res;
@@ -64,9 +64,9 @@ struct objstore_op {
 
 	int finished; /* result final, delivery scheduled */
 	struct event *deliver_ev;
-	void *impl;                               /* backend's state */
+	void *impl;				   /* backend's state */
 	void (*impl_free)(struct objstore_op *op); /* frees impl */
-	struct objstore_op *prev, *next;          /* os->ops */
+	struct objstore_op *prev, *next;	   /* os->ops */
 };
 
 struct objstore_backend {
@@ -92,7 +92,7 @@ struct objstore {
 	const struct objstore_backend *backend;
 	void *impl;
 	struct objstore_options opt; /* defaults applied, strings owned */
-	char *bucket; /* s3 */
+	char *bucket;		     /* s3 */
 	char *prefix; /* s3: "" or "a/b" (no slashes at the ends) */
 	char *root;   /* local: the directory */
 	struct objstore_stats stats;
@@ -119,8 +119,8 @@ void objstore_op_fail(struct objstore_op *op, int status, int http_status,
 
 /* Adds a LIST entry (key relative to the store's prefix); returns 0 or
  * SL_ENOMEM. */
-int objstore_op_list_add(struct objstore_op *op, const char *key,
-			 size_t keylen, uint64_t size, int64_t mtime_ms);
+int objstore_op_list_add(struct objstore_op *op, const char *key, size_t keylen,
+			 uint64_t size, int64_t mtime_ms);
 
 /* A backoff delay before retry number `retry` (1 = first retry): uniform in
  * [0, min(retry_max_ms, retry_base_ms << (retry - 1))] ("full jitter"). */

@@ -46,8 +46,8 @@ struct local_job {
 };
 
 /* Records a failure of the job (first one wins). */
-static void local_job_error(struct local_job *job, int status,
-			    const char *what, const char *path, int err)
+static void local_job_error(struct local_job *job, int status, const char *what,
+			    const char *path, int err)
 {
 	if (job->status)
 		return;
@@ -138,7 +138,8 @@ static void local_put_work(struct local_job *job)
 		goto out;
 	}
 	sprintf(tmp, "%s/%s%.100s.%ld.%lu", dir, LOCAL_TMP_TAG, path + dlen + 1,
-		(long)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+		(long)getpid(),
+		__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
 	int fd = -1;
 	for (int tries = 0; fd < 0 && tries < LOCAL_PUT_TRIES; tries++) {
 		const char *failed = dir;
@@ -273,8 +274,8 @@ static void local_head_work(struct local_job *job)
 
 /* Whether a directory whose key path is rel (ending in '/') can hold keys
  * starting with prefix. */
-static int local_dir_may_match(const char *rel, size_t rlen,
-			       const char *prefix, size_t plen)
+static int local_dir_may_match(const char *rel, size_t rlen, const char *prefix,
+			       size_t plen)
 {
 	size_t n = rlen < plen ? rlen : plen;
 	return memcmp(rel, prefix, n) == 0;
@@ -433,8 +434,7 @@ static void local_done(void *arg)
 	if (op->kind == OBJSTORE_PUT) {
 		st->bytes_up += job->bytes;
 		op->res.object_size = job->bytes;
-	}
-	else if (op->kind == OBJSTORE_GET)
+	} else if (op->kind == OBJSTORE_GET)
 		st->bytes_down += job->bytes;
 	if (job->status)
 		objstore_op_fail(op, job->status, 0, "%s", job->msg);

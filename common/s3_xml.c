@@ -99,8 +99,11 @@ static int s3_xml_chardata(struct objstore_buf *b, const char *p,
 		static const struct {
 			const char *name;
 			char c;
-		} named[] = { { "lt", '<' }, { "gt", '>' }, { "amp", '&' },
-			      { "quot", '"' }, { "apos", '\'' } };
+		} named[] = { { "lt", '<' },
+			      { "gt", '>' },
+			      { "amp", '&' },
+			      { "quot", '"' },
+			      { "apos", '\'' } };
 		int ok = 0;
 		for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
 			if (strlen(named[i].name) == n &&
@@ -157,8 +160,7 @@ static int s3_xml_start_tag(struct s3_xml_walker *w, const char *p,
 		return SL_ECORRUPT;
 	int empty = t > q && t[-1] == '/';
 	size_t nlen = (size_t)(q - name);
-	if (w->depth >= S3_XML_MAX_DEPTH ||
-	    w->plen + nlen + 2 > sizeof w->path)
+	if (w->depth >= S3_XML_MAX_DEPTH || w->plen + nlen + 2 > sizeof w->path)
 		return SL_ECORRUPT;
 	if (w->depth > 0)
 		w->has_child[w->depth - 1] = 1;
@@ -420,8 +422,8 @@ static int s3_xml_list_end(void *arg, const char *path)
 		return 0;
 	if (!st->have_key)
 		return SL_ECORRUPT;
-	int rc = st->cb(st->arg, st->key.p, st->key.len, st->size,
-			st->mtime_ms);
+	int rc =
+		st->cb(st->arg, st->key.p, st->key.len, st->size, st->mtime_ms);
 	st->have_key = 0;
 	st->size = 0;
 	st->mtime_ms = 0;

@@ -97,8 +97,8 @@ static void sigv4_hmac(const void *key, size_t keylen, const char *msg,
 		       size_t msglen, uint8_t out[32])
 {
 	unsigned int outlen = 32;
-	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg,
-	     msglen, out, &outlen);
+	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, msglen,
+	     out, &outlen);
 }
 
 void sigv4_amz_date(time_t t, char out[SIGV4_DATE_SIZE])
@@ -117,8 +117,7 @@ void sigv4_sha256_hex(const void *data, size_t len, char out[SIGV4_HEX_SIZE])
 }
 
 void sigv4_signing_key(const char *secret_key, const char *date8,
-		       const char *region, const char *service,
-		       uint8_t key[32])
+		       const char *region, const char *service, uint8_t key[32])
 {
 	/* "AWS4" + secret keys the first HMAC; a stack buffer would cap the
 	 * secret's length, so build it on the heap only when it is long. */
@@ -398,11 +397,12 @@ int sigv4_authorization(const struct sigv4_credentials *cred,
 	sigv4_hex(sig, sizeof sig, sig_hex);
 	free(string_to_sign);
 
-	int n = snprintf(out, outlen,
-			 "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, "
-			 "SignedHeaders=%s, Signature=%s",
-			 cred->access_key, date8, cred->region, cred->service,
-			 signed_headers, sig_hex);
+	int n = snprintf(
+		out, outlen,
+		"AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, "
+		"SignedHeaders=%s, Signature=%s",
+		cred->access_key, date8, cred->region, cred->service,
+		signed_headers, sig_hex);
 	free(signed_headers);
 	if (n < 0 || (size_t)n >= outlen)
 		return SL_EINVAL;

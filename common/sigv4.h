@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
-/* Hex SHA-256 of the empty string: the payload hash of a request without body. */
+/* Hex SHA-256 of the empty string: the payload hash of a bodiless request. */
 #define SIGV4_EMPTY_SHA256                                                     \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

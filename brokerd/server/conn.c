@@ -30,6 +30,8 @@
 /* Output above this pauses reading; below the low mark reading resumes. */
 #define CONN_OUTPUT_HIGH (64u << 20)
 #define CONN_OUTPUT_LOW (16u << 20)
+/* Bytes moved per read or write call on a socket. */
+#define CONN_MAX_SINGLE_IO (1u << 20)
 
 struct conn {
 	LIST_ENTRY(conn) link;
@@ -255,6 +257,10 @@ int conn_accept(struct event_base *base, int fd, const char *peer)
 	snprintf(c->peer, sizeof c->peer, "%s", peer);
 	bufferevent_setcb(c->bev, conn_on_read, conn_on_write, conn_on_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUTPUT_LOW, 0);
+	/* libevent reads 16 KiB per callback by default: a 1 MiB produce
+	 * request would cost 64 loop iterations (epoll, ioctl, readv each) */
+	bufferevent_set_max_single_read(c->bev, CONN_MAX_SINGLE_IO);
+	bufferevent_set_max_single_write(c->bev, CONN_MAX_SINGLE_IO);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	LIST_INSERT_HEAD(&conn_list, c, link);
 	conn_open++;

@@ -35,7 +35,8 @@
 static const char *endpoint, *region, *access_key, *secret_key, *bucket;
 
 /* Fails the run with a message. */
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fail(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
 static void fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -112,11 +113,15 @@ static void make_bucket(void)
 	char path[300];
 	snprintf(path, sizeof path, "/%s", bucket);
 	sigv4_amz_date(time(NULL), date);
-	struct sigv4_pair h[] = { { "host", host }, { "x-amz-date", date },
-				  { "x-amz-content-sha256", SIGV4_EMPTY_SHA256 } };
-	struct sigv4_request req = { "PUT", path, NULL, 0, h, 3,
-				     SIGV4_EMPTY_SHA256 };
-	struct sigv4_credentials cred = { access_key, secret_key, region, "s3" };
+	struct sigv4_pair h[] = { { "host", host },
+				  { "x-amz-date", date },
+				  { "x-amz-content-sha256",
+				    SIGV4_EMPTY_SHA256 } };
+	struct sigv4_request req = {
+		"PUT", path, NULL, 0, h, 3, SIGV4_EMPTY_SHA256
+	};
+	struct sigv4_credentials cred = { access_key, secret_key, region,
+					  "s3" };
 	CHECK(sigv4_authorization(&cred, &req, date, auth, sizeof auth) == 0,
 	      "sign CreateBucket");
 	CURL *e = curl_easy_init();
@@ -219,9 +224,10 @@ static void concurrent(const char *url)
 	       now_s() - t0);
 	struct objstore_stats st;
 	objstore_get_stats(os, &st);
-	CHECK(st.errors == 0 && st.retries == 0, "concurrent: %llu errors, "
-	      "%llu retries", (unsigned long long)st.errors,
-	      (unsigned long long)st.retries);
+	CHECK(st.errors == 0 && st.retries == 0,
+	      "concurrent: %llu errors, "
+	      "%llu retries",
+	      (unsigned long long)st.errors, (unsigned long long)st.retries);
 	objstore_close(os);
 	event_base_free(base);
 	free(data);
@@ -239,7 +245,8 @@ static void run_all(void)
 
 	/* Small objects, ranges, HEAD, missing keys. */
 	uint8_t *small = make_data(100000, 1);
-	CHECK(objstore_sync_put(s, "small/a", small, 100000, err, sizeof err) == 0,
+	CHECK(objstore_sync_put(s, "small/a", small, 100000, err, sizeof err) ==
+		      0,
 	      "PUT small/a: %s", err);
 	check_get(s, "small/a", 0, 0, small, 100000, 100000);
 	check_get(s, "small/a", 0, 1, small, 1, 100000);
@@ -254,10 +261,11 @@ static void run_all(void)
 	      "GET past the end: %d %s", rc, err);
 	uint64_t size = 0;
 	CHECK(objstore_sync_head(s, "small/a", &size, err, sizeof err) == 0 &&
-		      size == 100000, "HEAD small/a: %s (size %llu)", err,
-	      (unsigned long long)size);
+		      size == 100000,
+	      "HEAD small/a: %s (size %llu)", err, (unsigned long long)size);
 	CHECK(objstore_sync_head(s, "small/none", &size, err, sizeof err) ==
-		      SL_ENOENT, "HEAD of a missing key: %s", err);
+		      SL_ENOENT,
+	      "HEAD of a missing key: %s", err);
 	rc = objstore_sync_get(s, "small/none", 0, 0, &data, &n, NULL, err,
 			       sizeof err);
 	CHECK(rc == SL_ENOENT && strstr(err, "NoSuchKey"),
@@ -273,7 +281,8 @@ static void run_all(void)
 	check_get(s, odd, 0, 0, small, 777, 777);
 	struct objstore_entry *e;
 	size_t count;
-	CHECK(objstore_sync_list(s, "enc/a b+", &e, &count, err, sizeof err) == 0,
+	CHECK(objstore_sync_list(s, "enc/a b+", &e, &count, err, sizeof err) ==
+		      0,
 	      "LIST of an odd prefix: %s", err);
 	CHECK(count == 1 && !strcmp(e[0].key, odd) && e[0].size == 777,
 	      "LIST of an odd prefix: %zu entries", count);
@@ -285,7 +294,8 @@ static void run_all(void)
 	struct objstore_stats st0, st1;
 	objstore_get_stats(os, &st0);
 	double t0 = now_s();
-	CHECK(objstore_sync_put(s, "big/70m", bigdata, big, err, sizeof err) == 0,
+	CHECK(objstore_sync_put(s, "big/70m", bigdata, big, err, sizeof err) ==
+		      0,
 	      "multipart PUT: %s", err);
 	double put_s = now_s() - t0;
 	objstore_get_stats(os, &st1);
@@ -293,7 +303,8 @@ static void run_all(void)
 	      "multipart: %llu parts, want 5",
 	      (unsigned long long)(st1.multipart_parts - st0.multipart_parts));
 	CHECK(objstore_sync_head(s, "big/70m", &size, err, sizeof err) == 0 &&
-		      size == big, "HEAD of the multipart object: %s", err);
+		      size == big,
+	      "HEAD of the multipart object: %s", err);
 	t0 = now_s();
 	check_get(s, "big/70m", 0, 0, bigdata, big, big);
 	double get_s = now_s() - t0;
@@ -303,21 +314,24 @@ static void run_all(void)
 	check_get(s, "big/70m", 64 * MIB - 1, 2 * MIB, bigdata + 64 * MIB - 1,
 		  2 * MIB, big);
 	printf("# 70 MiB multipart PUT %.2f s (%.0f MiB/s), GET %.2f s "
-	       "(%.0f MiB/s)\n", put_s, 70 / put_s, get_s, 70 / get_s);
+	       "(%.0f MiB/s)\n",
+	       put_s, 70 / put_s, get_s, 70 / get_s);
 
 	/* LIST paging: 50 keys in pages of 7, a prefix cutting a segment. */
 	char key[64];
 	for (int i = 0; i < 50; i++) {
 		snprintf(key, sizeof key, "list/%c/%03d", 'a' + i % 5, i);
 		CHECK(objstore_sync_put(s, key, small, (size_t)i, err,
-					sizeof err) == 0, "PUT %s: %s", key, err);
+					sizeof err) == 0,
+		      "PUT %s: %s", key, err);
 	}
 	objstore_get_stats(os, &st0);
 	CHECK(objstore_sync_list(s, "list/", &e, &count, err, sizeof err) == 0,
 	      "LIST list/: %s", err);
 	objstore_get_stats(os, &st1);
 	CHECK(count == 50, "LIST list/: %zu keys, want 50", count);
-	CHECK(st1.requests - st0.requests == 8, "LIST list/: %llu pages, want 8",
+	CHECK(st1.requests - st0.requests == 8,
+	      "LIST list/: %llu pages, want 8",
 	      (unsigned long long)(st1.requests - st0.requests));
 	for (size_t i = 0; i < count; i++) {
 		int num = atoi(e[i].key + 7);
@@ -331,8 +345,10 @@ static void run_all(void)
 		      "LIST entry %zu: no LastModified", i);
 	}
 	free(e);
-	CHECK(objstore_sync_list(s, "list/c", &e, &count, err, sizeof err) == 0 &&
-		      count == 10, "LIST list/c: %zu keys: %s", count, err);
+	CHECK(objstore_sync_list(s, "list/c", &e, &count, err, sizeof err) ==
+			      0 &&
+		      count == 10,
+	      "LIST list/c: %zu keys: %s", count, err);
 	free(e);
 
 	concurrent(url);
@@ -362,7 +378,8 @@ static void run_all(void)
 	objstore_close(aos);
 	event_base_free(base);
 	CHECK(objstore_sync_list(s, "del/", &e, &count, err, sizeof err) == 0 &&
-		      count == ND - ND / 11, "LIST del/: %zu", count);
+		      count == ND - ND / 11,
+	      "LIST del/: %zu", count);
 	free(e);
 	objstore_get_stats(os, &st0);
 	CHECK(objstore_sync_delete(s, dk, ND, err, sizeof err) == 0,
@@ -371,7 +388,8 @@ static void run_all(void)
 	CHECK(st1.requests - st0.requests == 2, "DeleteObjects: %llu requests",
 	      (unsigned long long)(st1.requests - st0.requests));
 	CHECK(objstore_sync_list(s, "del/", &e, &count, err, sizeof err) == 0 &&
-		      count == 0, "LIST after delete: %zu keys", count);
+		      count == 0,
+	      "LIST after delete: %zu keys", count);
 	free(e);
 
 	/* Clean up the rest; the bucket stays for the other modes. */
@@ -386,7 +404,8 @@ static void run_all(void)
 	free(e);
 	objstore_get_stats(os, &st1);
 	/* One failure: the InvalidRange (a missing key is no failure). */
-	CHECK(st1.errors == 1 && strstr(objstore_last_error(os), "InvalidRange"),
+	CHECK(st1.errors == 1 &&
+		      strstr(objstore_last_error(os), "InvalidRange"),
 	      "%llu failed operations, want 1: last %s",
 	      (unsigned long long)st1.errors, objstore_last_error(os));
 	printf("# requests %llu, retries %llu, up %llu B, down %llu B\n",
@@ -416,7 +435,8 @@ static void run_badsecret(void)
 	objstore_get_stats(objstore_sync_store(s), &st);
 	CHECK(st.retries == 0 && st.requests == 1, "wrong secret: retried");
 	CHECK(strstr(objstore_last_error(objstore_sync_store(s)),
-		     "SignatureDoesNotMatch"), "last error not kept");
+		     "SignatureDoesNotMatch"),
+	      "last error not kept");
 	objstore_sync_close(s);
 }
 
@@ -499,8 +519,8 @@ static void run_recover(void)
 	CHECK(st.retries > 0, "the endpoint was not down");
 	check_get(s, "back/1", 0, 0, data, len, len);
 	const char *k = "back/1";
-	CHECK(objstore_sync_delete(s, &k, 1, err, sizeof err) == 0, "DELETE: %s",
-	      err);
+	CHECK(objstore_sync_delete(s, &k, 1, err, sizeof err) == 0,
+	      "DELETE: %s", err);
 	objstore_sync_close(s);
 	free(data);
 }
@@ -516,8 +536,10 @@ static const char *need_env(const char *name)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s all|mkbucket|badsecret|nobucket|"
-				"refused|recover BUCKET\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s all|mkbucket|badsecret|nobucket|"
+			"refused|recover BUCKET\n",
+			argv[0]);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -235,7 +235,6 @@ static void tally_cb(void *arg, const struct objstore_result *res)
 		t->other++;
 }
 
-
 START_TEST(test_local_roundtrip)
 {
 	char dir[PATH_MAX];
@@ -271,7 +270,8 @@ START_TEST(test_local_roundtrip)
 	do_get(base, os, "o/ab/123", 100000, 1, &w);
 	ck_assert_int_eq(w.status, SL_EIO);
 	ck_assert_msg(strstr(w.error, "InvalidRange") &&
-			      strstr(w.error, "(GET o/ab/123)"), "%s", w.error);
+			      strstr(w.error, "(GET o/ab/123)"),
+		      "%s", w.error);
 
 	do_head(base, os, "o/ab/123", &w);
 	ck_assert_int_eq(w.status, 0);
@@ -446,8 +446,9 @@ START_TEST(test_key_checks)
 	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
 		struct objstore_options opt = { .url = urls[i] };
 		char err[256] = "";
-		ck_assert_int_eq(objstore_open(base, &opt, &os, err, sizeof err),
-				 SL_EINVAL);
+		ck_assert_int_eq(
+			objstore_open(base, &opt, &os, err, sizeof err),
+			SL_EINVAL);
 		ck_assert(err[0]);
 	}
 	event_base_free(base);
@@ -492,13 +493,15 @@ START_TEST(test_local_sync)
 	struct objstore_options opt = { .url = url };
 	struct objstore_sync *s;
 	ck_assert_int_eq(objstore_sync_open(&opt, &s, err, sizeof err), 0);
-	ck_assert_int_eq(objstore_sync_put(s, "a/b", "hello world", 11, err,
-					   sizeof err), 0);
+	ck_assert_int_eq(
+		objstore_sync_put(s, "a/b", "hello world", 11, err, sizeof err),
+		0);
 	uint8_t *data;
 	size_t len;
 	uint64_t size;
 	ck_assert_int_eq(objstore_sync_get(s, "a/b", 6, 5, &data, &len, &size,
-					   err, sizeof err), 0);
+					   err, sizeof err),
+			 0);
 	ck_assert_uint_eq(len, 5);
 	ck_assert_uint_eq(size, 11);
 	ck_assert(!memcmp(data, "world", 5));
@@ -566,7 +569,8 @@ START_TEST(test_local_put_crash_safety)
 		do_get(base, os, "crash/obj", 0, 0, &w);
 		ck_assert_int_eq(w.status, 0);
 		ck_assert_uint_eq(w.len, len);
-		ck_assert_msg(!memcmp(w.data, a, len) || !memcmp(w.data, b, len),
+		ck_assert_msg(!memcmp(w.data, a, len) ||
+				      !memcmp(w.data, b, len),
 			      "round %d: torn object", round);
 		do_list(base, os, "crash/", &w);
 		ck_assert_uint_eq(w.count, 1); /* temp files stay hidden */
@@ -591,8 +595,8 @@ struct xml_list {
 	int n;
 };
 
-static int xml_list_cb(void *arg, const char *key, size_t keylen,
-		       uint64_t size, int64_t mtime_ms)
+static int xml_list_cb(void *arg, const char *key, size_t keylen, uint64_t size,
+		       int64_t mtime_ms)
 {
 	struct xml_list *l = arg;
 	ck_assert_int_lt(l->n, 8);
@@ -622,16 +626,20 @@ START_TEST(test_xml)
 			  "key &amp; signing method.</Message>"
 			  "<RequestId>4442587FB7D0A2F9</RequestId></Error>";
 	ck_assert_int_eq(s3_xml_error(err, strlen(err), code, sizeof code, msg,
-				      sizeof msg), 0);
+				      sizeof msg),
+			 0);
 	ck_assert_str_eq(code, "SignatureDoesNotMatch");
 	ck_assert(strstr(msg, "key & signing method."));
-	const char *notanerror = "<ListBucketResult><Name>b</Name></ListBucketResult>";
+	const char *notanerror =
+		"<ListBucketResult><Name>b</Name></ListBucketResult>";
 	ck_assert_int_eq(s3_xml_error(notanerror, strlen(notanerror), code,
-				      sizeof code, msg, sizeof msg), SL_ENOENT);
+				      sizeof code, msg, sizeof msg),
+			 SL_ENOENT);
 
 	const char *list =
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<ListBucketResult "
+		"xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
 		"<Name>bucket</Name><Prefix>p/</Prefix><KeyCount>3</KeyCount>"
 		"<MaxKeys>3</MaxKeys><IsTruncated>true</IsTruncated>"
 		"<Contents><Key>p/a&lt;1&gt;&#x41;&#66;</Key>"
@@ -639,17 +647,21 @@ START_TEST(test_xml)
 		"<ETag>&quot;fba9dede5f27731c9771645a39863328&quot;</ETag>"
 		"<Size>434234</Size><StorageClass>STANDARD</StorageClass>"
 		"</Contents>\n  <Contents><Key><![CDATA[p/b&c]]></Key>"
-		"<Size>0</Size><LastModified>2024-02-29T23:59:59.5Z</LastModified>"
+		"<Size>0</Size><LastModified>2024-02-29T23:59:59.5Z</"
+		"LastModified>"
 		"<Owner><ID>x</ID></Owner></Contents>"
-		"<Contents><Key>p/\xe2\x82\xac</Key><Size>18446744073709551615</Size>"
+		"<Contents><Key>p/\xe2\x82\xac</"
+		"Key><Size>18446744073709551615</Size>"
 		"</Contents>"
-		"<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>"
+		"<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/"
+		"wm36Hy4vbOwM=</NextContinuationToken>"
 		"<!-- a comment --></ListBucketResult>";
 	struct xml_list l = { 0 };
 	int truncated = 0;
 	char *token = NULL;
 	ck_assert_int_eq(s3_xml_list(list, strlen(list), xml_list_cb, &l,
-				     &truncated, &token), 0);
+				     &truncated, &token),
+			 0);
 	ck_assert_int_eq(l.n, 3);
 	ck_assert_str_eq(l.keys[0], "p/a<1>AB");
 	ck_assert_uint_eq(l.sizes[0], 434234);
@@ -659,14 +671,17 @@ START_TEST(test_xml)
 	ck_assert_str_eq(l.keys[2], "p/\xe2\x82\xac");
 	ck_assert_uint_eq(l.sizes[2], UINT64_MAX);
 	ck_assert_int_eq(truncated, 1);
-	ck_assert_str_eq(token, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
+	ck_assert_str_eq(token,
+			 "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
 	free(token);
 
 	/* Malformed or foreign documents are refused, not guessed at. */
 	const char *bad[] = {
 		"<ListBucketResult><Contents><Key>a</Key></ListBucketResult>",
-		"<ListBucketResult><Contents><Key>a&bogus;</Key></Contents></ListBucketResult>",
-		"<ListBucketResult><Contents><Size>1x</Size><Key>a</Key></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a&bogus;</Key></Contents></"
+		"ListBucketResult>",
+		"<ListBucketResult><Contents><Size>1x</Size><Key>a</Key></"
+		"Contents></ListBucketResult>",
 		"<ListBucketResult>",
 		"<Error><Code>AccessDenied</Code></Error>",
 		"<!DOCTYPE x [<!ENTITY e \"boom\">]><ListBucketResult/>",
@@ -682,37 +697,44 @@ START_TEST(test_xml)
 			      "accepted: %s", bad[i]);
 		ck_assert_ptr_null(token);
 	}
-	const char *empty = "<ListBucketResult><Name>b</Name>"
-			    "<IsTruncated>false</IsTruncated></ListBucketResult>";
+	const char *empty =
+		"<ListBucketResult><Name>b</Name>"
+		"<IsTruncated>false</IsTruncated></ListBucketResult>";
 	l.n = 0;
 	ck_assert_int_eq(s3_xml_list(empty, strlen(empty), xml_list_cb, &l,
-				     &truncated, &token), 0);
+				     &truncated, &token),
+			 0);
 	ck_assert_int_eq(l.n, 0);
 	ck_assert_int_eq(truncated, 0);
 	ck_assert_ptr_null(token);
 
 	char id[128];
-	const char *init = "<InitiateMultipartUploadResult xmlns=\"x\"><Bucket>b"
-			   "</Bucket><Key>k</Key><UploadId>VXBsb2FkIElE</UploadId>"
-			   "</InitiateMultipartUploadResult>";
+	const char *init =
+		"<InitiateMultipartUploadResult xmlns=\"x\"><Bucket>b"
+		"</Bucket><Key>k</Key><UploadId>VXBsb2FkIElE</UploadId>"
+		"</InitiateMultipartUploadResult>";
 	ck_assert_int_eq(s3_xml_text(init, strlen(init),
 				     "InitiateMultipartUploadResult/UploadId",
-				     id, sizeof id), 0);
+				     id, sizeof id),
+			 0);
 	ck_assert_str_eq(id, "VXBsb2FkIElE");
-	ck_assert_int_eq(s3_xml_text(init, strlen(init), "X/UploadId", id,
-				     sizeof id), SL_ENOENT);
+	ck_assert_int_eq(
+		s3_xml_text(init, strlen(init), "X/UploadId", id, sizeof id),
+		SL_ENOENT);
 
 	char out[256] = "";
-	const char *del = "<DeleteResult><Deleted><Key>a</Key></Deleted>"
-			  "<Error><Key>b</Key><Code>AccessDenied</Code>"
-			  "<Message>Access Denied</Message></Error></DeleteResult>";
-	ck_assert_int_eq(s3_xml_delete_result(del, strlen(del), xml_delete_cb,
-					      out), 0);
+	const char *del =
+		"<DeleteResult><Deleted><Key>a</Key></Deleted>"
+		"<Error><Key>b</Key><Code>AccessDenied</Code>"
+		"<Message>Access Denied</Message></Error></DeleteResult>";
+	ck_assert_int_eq(
+		s3_xml_delete_result(del, strlen(del), xml_delete_cb, out), 0);
 	ck_assert_str_eq(out, "[b|AccessDenied|Access Denied]");
 	const char *quiet = "<DeleteResult xmlns=\"x\"/>";
 	out[0] = '\0';
-	ck_assert_int_eq(s3_xml_delete_result(quiet, strlen(quiet),
-					      xml_delete_cb, out), 0);
+	ck_assert_int_eq(
+		s3_xml_delete_result(quiet, strlen(quiet), xml_delete_cb, out),
+		0);
 	ck_assert_str_eq(out, "");
 
 	struct objstore_buf b = { 0 };
@@ -732,7 +754,8 @@ START_TEST(test_backoff)
 	make_tmpdir(dir, sizeof dir);
 	snprintf(url, sizeof url, "file://%s", dir);
 	struct event_base *base = event_base_new();
-	struct objstore_options opt = { .url = url, .retry_base_ms = 100,
+	struct objstore_options opt = { .url = url,
+					.retry_base_ms = 100,
 					.retry_max_ms = 1000 };
 	struct objstore *os;
 	ck_assert_int_eq(objstore_open(base, &opt, &os, err, sizeof err), 0);
@@ -783,11 +806,11 @@ struct mock {
 	struct mock_upload uploads[32];
 	int nuploads;
 	/* faults */
-	int fail_next;        /* this many requests get fail_status */
+	int fail_next; /* this many requests get fail_status */
 	int fail_status;
 	const char *fail_code;
-	int drop_next;        /* this many connections dropped unanswered */
-	int fail_part;        /* this part number always gets 500 */
+	int drop_next;		 /* this many connections dropped unanswered */
+	int fail_part;		 /* this part number always gets 500 */
 	int complete_error_once; /* one CompleteMultipartUpload: 200+Error */
 	/* what it saw */
 	int hold; /* leave every request unanswered */
@@ -803,10 +826,12 @@ static void mock_error(struct evhttp_request *r, int status, const char *code,
 {
 	struct evbuffer *b = evbuffer_new();
 	if (evhttp_request_get_command(r) != EVHTTP_REQ_HEAD)
-		evbuffer_add_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-				       "<Error><Code>%s</Code><Message>%s</Message>"
-				       "<RequestId>1</RequestId></Error>",
-				    code, message);
+		evbuffer_add_printf(
+			b,
+			"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			"<Error><Code>%s</Code><Message>%s</Message>"
+			"<RequestId>1</RequestId></Error>",
+			code, message);
 	evhttp_add_header(evhttp_request_get_output_headers(r), "Content-Type",
 			  "application/xml");
 	evhttp_send_reply(r, status, code, b);
@@ -888,8 +913,9 @@ static int mock_check_sig(struct mock *mk, struct evhttp_request *r,
 		h[nh++].value = v;
 	}
 	struct sigv4_credentials cred = { AK, mk->secret, "us-east-1", "s3" };
-	struct sigv4_request sr = { mock_method(r), m->path, m->q, m->nq, h, nh,
-				    hash };
+	struct sigv4_request sr = {
+		mock_method(r), m->path, m->q, m->nq, h, nh, hash
+	};
 	char want[1024];
 	if (sigv4_authorization(&cred, &sr, date, want, sizeof want))
 		return -1;
@@ -963,19 +989,22 @@ static void mock_list(struct mock *mk, struct evhttp_request *r,
 		}
 		objstore_buf_cat(&x, "<Contents><Key>");
 		s3_xml_escape(&x, k);
-		objstore_buf_printf(&x, "</Key><LastModified>2024-01-02T03:04:05.678Z"
-				       "</LastModified><ETag>&quot;x&quot;</ETag>"
-				       "<Size>%zu</Size><StorageClass>STANDARD"
-				       "</StorageClass></Contents>",
-				    mk->objs[i].len);
+		objstore_buf_printf(
+			&x,
+			"</Key><LastModified>2024-01-02T03:04:05.678Z"
+			"</LastModified><ETag>&quot;x&quot;</ETag>"
+			"<Size>%zu</Size><StorageClass>STANDARD"
+			"</StorageClass></Contents>",
+			mk->objs[i].len);
 		last = k;
 		n++;
 	}
-	evbuffer_add_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-			       "<ListBucketResult xmlns=\"http://s3.amazonaws.com/"
-			       "doc/2006-03-01/\"><Name>" BUCKET "</Name>"
-			       "<KeyCount>%d</KeyCount><MaxKeys>%d</MaxKeys>"
-			       "<IsTruncated>%s</IsTruncated>",
+	evbuffer_add_printf(b,
+			    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			    "<ListBucketResult xmlns=\"http://s3.amazonaws.com/"
+			    "doc/2006-03-01/\"><Name>" BUCKET "</Name>"
+			    "<KeyCount>%d</KeyCount><MaxKeys>%d</MaxKeys>"
+			    "<IsTruncated>%s</IsTruncated>",
 			    n, maxkeys, truncated ? "true" : "false");
 	if (x.p)
 		evbuffer_add(b, x.p, x.len);
@@ -985,8 +1014,10 @@ static void mock_list(struct mock *mk, struct evhttp_request *r,
 		objstore_buf_cat(&t, last);
 		struct objstore_buf e = { 0 };
 		s3_xml_escape(&e, t.p);
-		evbuffer_add_printf(b, "<NextContinuationToken>%s"
-				       "</NextContinuationToken>", e.p);
+		evbuffer_add_printf(b,
+				    "<NextContinuationToken>%s"
+				    "</NextContinuationToken>",
+				    e.p);
 		objstore_buf_free(&t);
 		objstore_buf_free(&e);
 	}
@@ -1040,9 +1071,10 @@ static void mock_delete(struct mock *mk, struct evhttp_request *r,
 	evbuffer_add_printf(b, "<DeleteResult>");
 	for (int i = 0; i < k.n; i++) {
 		if (strstr(k.keys[i], "locked")) {
-			evbuffer_add_printf(b, "<Error><Key>%s</Key><Code>"
-					       "AccessDenied</Code><Message>"
-					       "Access Denied</Message></Error>",
+			evbuffer_add_printf(b,
+					    "<Error><Key>%s</Key><Code>"
+					    "AccessDenied</Code><Message>"
+					    "Access Denied</Message></Error>",
 					    k.keys[i]);
 			continue;
 		}
@@ -1098,10 +1130,12 @@ static void mock_multipart(struct mock *mk, struct evhttp_request *r,
 		u->key = strdup(key);
 		u->live = 1;
 		struct evbuffer *b = evbuffer_new();
-		evbuffer_add_printf(b, "<InitiateMultipartUploadResult><Bucket>"
-				       BUCKET "</Bucket><Key>k</Key><UploadId>%s"
-				       "</UploadId></InitiateMultipartUploadResult>",
-				    u->id);
+		evbuffer_add_printf(
+			b,
+			"<InitiateMultipartUploadResult><Bucket>" BUCKET
+			"</Bucket><Key>k</Key><UploadId>%s"
+			"</UploadId></InitiateMultipartUploadResult>",
+			u->id);
 		mock_xml(r, b);
 		evbuffer_free(b);
 		return;
@@ -1140,9 +1174,10 @@ static void mock_multipart(struct mock *mk, struct evhttp_request *r,
 	if (mk->complete_error_once) {
 		mk->complete_error_once = 0;
 		struct evbuffer *b = evbuffer_new();
-		evbuffer_add_printf(b, "<Error><Code>InternalError</Code><Message>"
-				       "We encountered an internal error. Please "
-				       "try again.</Message></Error>");
+		evbuffer_add_printf(b,
+				    "<Error><Code>InternalError</Code><Message>"
+				    "We encountered an internal error. Please "
+				    "try again.</Message></Error>");
 		mock_xml(r, b);
 		evbuffer_free(b);
 		return;
@@ -1166,9 +1201,11 @@ static void mock_multipart(struct mock *mk, struct evhttp_request *r,
 	u->live = 0;
 	mk->completes++;
 	struct evbuffer *b = evbuffer_new();
-	evbuffer_add_printf(b, "<CompleteMultipartUploadResult><Key>k</Key>"
-			       "<ETag>\"x-%d\"</ETag></CompleteMultipartUploadResult>",
-			    c.n);
+	evbuffer_add_printf(
+		b,
+		"<CompleteMultipartUploadResult><Key>k</Key>"
+		"<ETag>\"x-%d\"</ETag></CompleteMultipartUploadResult>",
+		c.n);
 	mock_xml(r, b);
 	evbuffer_free(b);
 }
@@ -1201,14 +1238,15 @@ static void mock_handle(struct evhttp_request *r, void *arg)
 	mk->requests++;
 	struct mock_req m = { 0 };
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
-	const char *host = evhttp_find_header(
-		evhttp_request_get_input_headers(r), "Host");
+	const char *host =
+		evhttp_find_header(evhttp_request_get_input_headers(r), "Host");
 	snprintf(mk->last_host, sizeof mk->last_host, "%s", host ? host : "");
 	m.path = evhttp_uridecode(evhttp_uri_get_path(uri), 0, NULL);
 	mock_parse_query(&m, evhttp_uri_get_query(uri));
 	struct evbuffer *in = evhttp_request_get_input_buffer(r);
 	size_t len = evbuffer_get_length(in);
-	const uint8_t *body = len ? evbuffer_pullup(in, -1) : (const uint8_t *)"";
+	const uint8_t *body =
+		len ? evbuffer_pullup(in, -1) : (const uint8_t *)"";
 
 	if (mk->hold)
 		goto out; /* evhttp_free drops it with its connection */
@@ -1224,17 +1262,19 @@ static void mock_handle(struct evhttp_request *r, void *arg)
 	if (sig) {
 		mk->bad_sigs++;
 		if (sig < 0)
-			mock_error(r, 403, "SignatureDoesNotMatch",
-				   "The request signature we calculated does "
-				   "not match the signature you provided. Check "
-				   "your key and signing method.");
+			mock_error(
+				r, 403, "SignatureDoesNotMatch",
+				"The request signature we calculated does "
+				"not match the signature you provided. Check "
+				"your key and signing method.");
 		goto out;
 	}
 	if (mk->fail_next > 0) {
 		mk->fail_next--;
 		mock_error(r, mk->fail_status, mk->fail_code,
-			   mk->fail_status == 503 ? "Please reduce your request rate."
-						  : "injected");
+			   mk->fail_status == 503
+				   ? "Please reduce your request rate."
+				   : "injected");
 		goto out;
 	}
 	/* Virtual-hosted (Host is bucket.<something>) or path-style. */
@@ -1272,10 +1312,12 @@ static void mock_handle(struct evhttp_request *r, void *arg)
 		uint8_t *copy = malloc(len ? len : 1);
 		memcpy(copy, body, len);
 		mock_store(mk, key, copy, len);
-		evhttp_add_header(out, "ETag", mk->objs[mock_find(mk, key)].etag);
+		evhttp_add_header(out, "ETag",
+				  mk->objs[mock_find(mk, key)].etag);
 		evhttp_send_reply(r, 200, "OK", NULL);
 	} else if (i < 0) {
-		mock_error(r, 404, "NoSuchKey", "The specified key does not exist.");
+		mock_error(r, 404, "NoSuchKey",
+			   "The specified key does not exist.");
 	} else if (cmd == EVHTTP_REQ_HEAD) {
 		char n[32];
 		snprintf(n, sizeof n, "%zu", mk->objs[i].len);
@@ -1291,7 +1333,8 @@ static void mock_handle(struct evhttp_request *r, void *arg)
 			int n = sscanf(range, "bytes=%llu-%llu", &a, &z);
 			if (n < 1 || a >= o->len) {
 				mock_error(r, 416, "InvalidRange",
-					   "The requested range is not satisfiable");
+					   "The requested range is not "
+					   "satisfiable");
 				goto out;
 			}
 			if (n == 1 || z >= o->len)
@@ -1305,8 +1348,8 @@ static void mock_handle(struct evhttp_request *r, void *arg)
 		struct evbuffer *b = evbuffer_new();
 		if (o->len)
 			evbuffer_add(b, o->data + a, z - a + 1);
-		evhttp_send_reply(r, status, status == 206 ? "Partial Content" : "OK",
-				  b);
+		evhttp_send_reply(r, status,
+				  status == 206 ? "Partial Content" : "OK", b);
 		evbuffer_free(b);
 	} else {
 		mock_error(r, 405, "MethodNotAllowed", "no");
@@ -1323,10 +1366,9 @@ static struct mock *mock_start(struct event_base *base)
 	struct mock *mk = calloc(1, sizeof *mk);
 	snprintf(mk->secret, sizeof mk->secret, "%s", SK);
 	mk->http = evhttp_new(base);
-	evhttp_set_allowed_methods(mk->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT |
-						     EVHTTP_REQ_POST |
-						     EVHTTP_REQ_HEAD |
-						     EVHTTP_REQ_DELETE);
+	evhttp_set_allowed_methods(
+		mk->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_POST |
+				  EVHTTP_REQ_HEAD | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(mk->http, mock_handle, mk);
 	struct evhttp_bound_socket *bs =
 		evhttp_bind_socket_with_handle(mk->http, "127.0.0.1", 0);
@@ -1388,8 +1430,8 @@ START_TEST(test_s3_roundtrip)
 	struct event_base *base = event_base_new();
 	struct mock *mk = mock_start(base);
 	struct objstore_options tw = { .path_style = 1, .list_page_size = 7 };
-	struct objstore *os = open_s3(base, mk->port, "s3://" BUCKET "/pre/fix/",
-				      SK, &tw);
+	struct objstore *os =
+		open_s3(base, mk->port, "s3://" BUCKET "/pre/fix/", SK, &tw);
 	struct wait w = { 0 };
 	uint8_t *data = make_data(300000, 5); /* hashed on the pool */
 
@@ -1399,7 +1441,8 @@ START_TEST(test_s3_roundtrip)
 	ck_assert_msg(w.status == 0, "%s", w.error);
 	ck_assert_int_eq(w.http_status, 200);
 	ck_assert_int_eq(mk->bad_sigs, 0);
-	ck_assert_int_ge(mock_find(mk, "pre/fix/o/ab/a b+c=d&e%f~g$h\xc3\xa9"), 0);
+	ck_assert_int_ge(mock_find(mk, "pre/fix/o/ab/a b+c=d&e%f~g$h\xc3\xa9"),
+			 0);
 
 	do_get(base, os, key, 0, 0, &w);
 	ck_assert_msg(w.status == 0, "%s", w.error);
@@ -1628,7 +1671,8 @@ START_TEST(test_s3_retries)
 	do_put(base, os, "r/3", "z", 1, &w);
 	ck_assert_int_eq(w.status, SL_EIO);
 	ck_assert_msg(strstr(w.error, "AccessDenied: injected (PUT r/3, after "
-				      "1 attempt)"), "%s", w.error);
+				      "1 attempt)"),
+		      "%s", w.error);
 	objstore_get_stats(os, &st);
 	ck_assert_uint_eq(st.retries, before);
 	mk->fail_next = 0;
@@ -1647,14 +1691,15 @@ START_TEST(test_s3_clear_errors)
 	struct wait w = { 0 };
 
 	/* A wrong secret: SignatureDoesNotMatch, not retried. */
-	struct objstore *os = open_s3(base, mk->port, "s3://" BUCKET,
-				      "wrong-secret", NULL);
+	struct objstore *os =
+		open_s3(base, mk->port, "s3://" BUCKET, "wrong-secret", NULL);
 	do_put(base, os, "e/1", "x", 1, &w);
 	ck_assert_int_eq(w.status, SL_EIO);
 	ck_assert_int_eq(w.http_status, 403);
-	ck_assert_msg(strstr(w.error, "SignatureDoesNotMatch: The request "
-				      "signature we calculated does not match")
-			      && strstr(w.error, "(PUT e/1, after 1 attempt)"),
+	ck_assert_msg(strstr(w.error,
+			     "SignatureDoesNotMatch: The request "
+			     "signature we calculated does not match") &&
+			      strstr(w.error, "(PUT e/1, after 1 attempt)"),
 		      "%s", w.error);
 	struct objstore_stats st;
 	objstore_get_stats(os, &st);
@@ -1679,8 +1724,10 @@ START_TEST(test_s3_clear_errors)
 	/* Nothing listening: connection refused, retried, then given up. */
 	int port = mk->port;
 	mock_free(mk);
-	struct objstore_options tw = { .path_style = 1, .max_attempts = 3,
-				       .retry_base_ms = 20, .retry_max_ms = 50 };
+	struct objstore_options tw = { .path_style = 1,
+				       .max_attempts = 3,
+				       .retry_base_ms = 20,
+				       .retry_max_ms = 50 };
 	os = open_s3(base, port, "s3://" BUCKET, SK, &tw);
 	do_get(base, os, "e/1", 0, 0, &w);
 	ck_assert_int_eq(w.status, SL_EIO);
@@ -1717,8 +1764,8 @@ START_TEST(test_s3_delete_batches)
 {
 	struct event_base *base = event_base_new();
 	struct mock *mk = mock_start(base);
-	struct objstore *os = open_s3(base, mk->port, "s3://" BUCKET "/d", SK,
-				      NULL);
+	struct objstore *os =
+		open_s3(base, mk->port, "s3://" BUCKET "/d", SK, NULL);
 	enum { N = 2500 };
 	static char keys[N][32];
 	const char *kp[N];

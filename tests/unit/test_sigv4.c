@@ -26,7 +26,8 @@
 #define SUITE_SK "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define SUITE_DATE "20150830T123600Z"
 #define PUT_BODY "Welcome to Amazon S3."
-#define PUT_HASH "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"
+#define PUT_HASH                                                               \
+	"44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"
 
 /* One published signing example. */
 struct vector {
@@ -43,64 +44,153 @@ struct vector {
 };
 
 static const struct vector vectors[] = {
-	{ "s3 GET Object with Range", "GET", "/test.txt", { { 0 } }, 0,
-	  { { "Host", S3_HOST }, { "Range", "bytes=0-9" },
+	{ "s3 GET Object with Range",
+	  "GET",
+	  "/test.txt",
+	  { { 0 } },
+	  0,
+	  { { "Host", S3_HOST },
+	    { "Range", "bytes=0-9" },
 	    { "x-amz-content-sha256", SIGV4_EMPTY_SHA256 },
-	    { "x-amz-date", S3_DATE } }, 4, SIGV4_EMPTY_SHA256, 1,
+	    { "x-amz-date", S3_DATE } },
+	  4,
+	  SIGV4_EMPTY_SHA256,
+	  1,
 	  "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41" },
-	{ "s3 PUT Object", "PUT", "/test$file.text", { { 0 } }, 0,
-	  { { "Host", S3_HOST }, { "Date", "Fri, 24 May 2013 00:00:00 GMT" },
-	    { "x-amz-date", S3_DATE }, { "x-amz-storage-class",
-					 "REDUCED_REDUNDANCY" },
-	    { "x-amz-content-sha256", PUT_HASH } }, 5, PUT_HASH, 1,
+	{ "s3 PUT Object",
+	  "PUT",
+	  "/test$file.text",
+	  { { 0 } },
+	  0,
+	  { { "Host", S3_HOST },
+	    { "Date", "Fri, 24 May 2013 00:00:00 GMT" },
+	    { "x-amz-date", S3_DATE },
+	    { "x-amz-storage-class", "REDUCED_REDUNDANCY" },
+	    { "x-amz-content-sha256", PUT_HASH } },
+	  5,
+	  PUT_HASH,
+	  1,
 	  "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd" },
-	{ "s3 GET Bucket Lifecycle", "GET", "/", { { "lifecycle", "" } }, 1,
-	  { { "Host", S3_HOST }, { "x-amz-date", S3_DATE },
-	    { "x-amz-content-sha256", SIGV4_EMPTY_SHA256 } }, 3,
-	  SIGV4_EMPTY_SHA256, 1,
+	{ "s3 GET Bucket Lifecycle",
+	  "GET",
+	  "/",
+	  { { "lifecycle", "" } },
+	  1,
+	  { { "Host", S3_HOST },
+	    { "x-amz-date", S3_DATE },
+	    { "x-amz-content-sha256", SIGV4_EMPTY_SHA256 } },
+	  3,
+	  SIGV4_EMPTY_SHA256,
+	  1,
 	  "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543" },
-	{ "s3 Get Bucket (List Objects)", "GET", "/",
-	  { { "prefix", "J" }, { "max-keys", "2" } }, 2,
-	  { { "Host", S3_HOST }, { "x-amz-date", S3_DATE },
-	    { "x-amz-content-sha256", SIGV4_EMPTY_SHA256 } }, 3,
-	  SIGV4_EMPTY_SHA256, 1,
+	{ "s3 Get Bucket (List Objects)",
+	  "GET",
+	  "/",
+	  { { "prefix", "J" }, { "max-keys", "2" } },
+	  2,
+	  { { "Host", S3_HOST },
+	    { "x-amz-date", S3_DATE },
+	    { "x-amz-content-sha256", SIGV4_EMPTY_SHA256 } },
+	  3,
+	  SIGV4_EMPTY_SHA256,
+	  1,
 	  "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7" },
 #define SUITE_HEADERS                                                          \
 	{ { "Host", "example.amazonaws.com" }, { "X-Amz-Date", SUITE_DATE } }, 2
-	{ "get-vanilla", "GET", "/", { { 0 } }, 0, SUITE_HEADERS,
-	  SIGV4_EMPTY_SHA256, 0,
+	{ "get-vanilla",
+	  "GET",
+	  "/",
+	  { { 0 } },
+	  0,
+	  SUITE_HEADERS,
+	  SIGV4_EMPTY_SHA256,
+	  0,
 	  "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31" },
-	{ "get-vanilla-query-order-key-case", "GET", "/",
-	  { { "Param2", "value2" }, { "Param1", "value1" } }, 2, SUITE_HEADERS,
-	  SIGV4_EMPTY_SHA256, 0,
+	{ "get-vanilla-query-order-key-case",
+	  "GET",
+	  "/",
+	  { { "Param2", "value2" }, { "Param1", "value1" } },
+	  2,
+	  SUITE_HEADERS,
+	  SIGV4_EMPTY_SHA256,
+	  0,
 	  "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500" },
-	{ "get-vanilla-query-order-value", "GET", "/",
-	  { { "Param1", "value2" }, { "Param1", "value1" } }, 2, SUITE_HEADERS,
-	  SIGV4_EMPTY_SHA256, 0,
+	{ "get-vanilla-query-order-value",
+	  "GET",
+	  "/",
+	  { { "Param1", "value2" }, { "Param1", "value1" } },
+	  2,
+	  SUITE_HEADERS,
+	  SIGV4_EMPTY_SHA256,
+	  0,
 	  "5772eed61e12b33fae39ee5e7012498b51d56abc0abb7c60486157bd471c4694" },
-	{ "get-vanilla-query-unreserved", "GET", "/",
-	  { { "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-	      "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" } },
-	  1, SUITE_HEADERS, SIGV4_EMPTY_SHA256, 0,
+	{ "get-vanilla-query-unreserved",
+	  "GET",
+	  "/",
+	  { { "-._~"
+	      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+	      "-._~"
+	      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy"
+	      "z" } },
+	  1,
+	  SUITE_HEADERS,
+	  SIGV4_EMPTY_SHA256,
+	  0,
 	  "9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197" },
-	{ "get-vanilla-utf8-query", "GET", "/", { { "\xe1\x88\xb4", "bar" } },
-	  1, SUITE_HEADERS, SIGV4_EMPTY_SHA256, 0,
+	{ "get-vanilla-utf8-query",
+	  "GET",
+	  "/",
+	  { { "\xe1\x88\xb4", "bar" } },
+	  1,
+	  SUITE_HEADERS,
+	  SIGV4_EMPTY_SHA256,
+	  0,
 	  "2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04" },
-	{ "get-utf8", "GET", "/\xe1\x88\xb4", { { 0 } }, 0, SUITE_HEADERS,
-	  SIGV4_EMPTY_SHA256, 0,
+	{ "get-utf8",
+	  "GET",
+	  "/\xe1\x88\xb4",
+	  { { 0 } },
+	  0,
+	  SUITE_HEADERS,
+	  SIGV4_EMPTY_SHA256,
+	  0,
 	  "8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85" },
-	{ "get-space", "GET", "/example space/", { { 0 } }, 0, SUITE_HEADERS,
-	  SIGV4_EMPTY_SHA256, 0,
+	{ "get-space",
+	  "GET",
+	  "/example space/",
+	  { { 0 } },
+	  0,
+	  SUITE_HEADERS,
+	  SIGV4_EMPTY_SHA256,
+	  0,
 	  "652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741" },
 	/* S3 keeps "//" (no normalisation): the "unnormalized" vector. */
-	{ "get-slashes-unnormalized", "GET", "//example//", { { 0 } }, 0,
-	  SUITE_HEADERS, SIGV4_EMPTY_SHA256, 0,
+	{ "get-slashes-unnormalized",
+	  "GET",
+	  "//example//",
+	  { { 0 } },
+	  0,
+	  SUITE_HEADERS,
+	  SIGV4_EMPTY_SHA256,
+	  0,
 	  "87cca117541a147f6df867677d98a7d80dff226d2bfca9e4ffa899665623c7e5" },
-	{ "post-vanilla", "POST", "/", { { 0 } }, 0, SUITE_HEADERS,
-	  SIGV4_EMPTY_SHA256, 0,
+	{ "post-vanilla",
+	  "POST",
+	  "/",
+	  { { 0 } },
+	  0,
+	  SUITE_HEADERS,
+	  SIGV4_EMPTY_SHA256,
+	  0,
 	  "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b" },
-	{ "post-vanilla-query", "POST", "/", { { "Param1", "value1" } }, 1,
-	  SUITE_HEADERS, SIGV4_EMPTY_SHA256, 0,
+	{ "post-vanilla-query",
+	  "POST",
+	  "/",
+	  { { "Param1", "value1" } },
+	  1,
+	  SUITE_HEADERS,
+	  SIGV4_EMPTY_SHA256,
+	  0,
 	  "28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11" },
 };
 
@@ -178,32 +268,31 @@ START_TEST(test_s3_canonical_requests)
 {
 	char *sh;
 	char *creq = canonical_of(&vectors[0], &sh);
-	ck_assert_str_eq(creq,
-			 "GET\n/test.txt\n\n"
-			 "host:examplebucket.s3.amazonaws.com\n"
-			 "range:bytes=0-9\n"
-			 "x-amz-content-sha256:" SIGV4_EMPTY_SHA256 "\n"
-			 "x-amz-date:20130524T000000Z\n\n"
-			 "host;range;x-amz-content-sha256;x-amz-date\n"
-			 SIGV4_EMPTY_SHA256);
+	ck_assert_str_eq(creq, "GET\n/test.txt\n\n"
+			       "host:examplebucket.s3.amazonaws.com\n"
+			       "range:bytes=0-9\n"
+			       "x-amz-content-sha256:" SIGV4_EMPTY_SHA256 "\n"
+			       "x-amz-date:20130524T000000Z\n\n"
+			       "host;range;x-amz-content-sha256;x-amz-"
+			       "date\n" SIGV4_EMPTY_SHA256);
 	ck_assert_str_eq(sh, "host;range;x-amz-content-sha256;x-amz-date");
 	free(creq);
 	free(sh);
 
 	/* '$' encoded once in the path: %24, not %2524. */
 	creq = canonical_of(&vectors[1], &sh);
-	ck_assert_str_eq(creq,
-			 "PUT\n/test%24file.text\n\n"
-			 "date:Fri, 24 May 2013 00:00:00 GMT\n"
-			 "host:examplebucket.s3.amazonaws.com\n"
-			 "x-amz-content-sha256:" PUT_HASH "\n"
-			 "x-amz-date:20130524T000000Z\n"
-			 "x-amz-storage-class:REDUCED_REDUNDANCY\n\n"
-			 "date;host;x-amz-content-sha256;x-amz-date;"
-			 "x-amz-storage-class\n" PUT_HASH);
+	ck_assert_str_eq(creq, "PUT\n/test%24file.text\n\n"
+			       "date:Fri, 24 May 2013 00:00:00 GMT\n"
+			       "host:examplebucket.s3.amazonaws.com\n"
+			       "x-amz-content-sha256:" PUT_HASH "\n"
+			       "x-amz-date:20130524T000000Z\n"
+			       "x-amz-storage-class:REDUCED_REDUNDANCY\n\n"
+			       "date;host;x-amz-content-sha256;x-amz-date;"
+			       "x-amz-storage-class\n" PUT_HASH);
 	char hash[SIGV4_HEX_SIZE];
 	sigv4_sha256_hex(creq, strlen(creq), hash);
-	ck_assert_str_eq(hash, "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d");
+	ck_assert_str_eq(hash, "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7"
+			       "f6a76b4158342019d");
 	free(creq);
 	free(sh);
 
@@ -211,7 +300,8 @@ START_TEST(test_s3_canonical_requests)
 	creq = canonical_of(&vectors[2], &sh);
 	ck_assert(strstr(creq, "GET\n/\nlifecycle=\nhost:") == creq);
 	sigv4_sha256_hex(creq, strlen(creq), hash);
-	ck_assert_str_eq(hash, "9766c798316ff2757b517bc739a67f6213b4ab36dd5da2f94eaebf79c77395ca");
+	ck_assert_str_eq(hash, "9766c798316ff2757b517bc739a67f6213b4ab36dd5da2f"
+			       "94eaebf79c77395ca");
 	free(creq);
 	free(sh);
 
@@ -245,7 +335,8 @@ START_TEST(test_signing_key)
 	sigv4_signing_key(SUITE_SK, "20150830", "us-east-1", "iam", key);
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", key[i]);
-	ck_assert_str_eq(hex, "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9");
+	ck_assert_str_eq(hex, "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e"
+			      "86da6ed3c154a4b9");
 }
 END_TEST
 
@@ -257,10 +348,10 @@ struct enc_case {
 };
 
 static const struct enc_case enc_cases[] = {
-	{ "a b", 0, "a%20b" },       /* space is %20, never '+' */
+	{ "a b", 0, "a%20b" }, /* space is %20, never '+' */
 	{ "a+b", 0, "a%2Bb" },
-	{ "a/b", 0, "a%2Fb" },       /* in query values */
-	{ "a/b", 1, "a/b" },         /* in paths */
+	{ "a/b", 0, "a%2Fb" },	       /* in query values */
+	{ "a/b", 1, "a/b" },	       /* in paths */
 	{ "A-z_0.9~", 0, "A-z_0.9~" }, /* unreserved stay */
 	{ "=&?#%", 0, "%3D%26%3F%23%25" },
 	{ "!'()*", 1, "%21%27%28%29%2A" }, /* what encodeURIComponent keeps */
@@ -274,8 +365,9 @@ START_TEST(test_uri_encode)
 	const struct enc_case *c = &enc_cases[_i];
 	char *out = sigv4_uri_encode(c->in, c->keep_slash);
 	ck_assert_ptr_nonnull(out);
-	ck_assert_msg(!strcmp(out, c->out), "encode(\"%s\", %d) = \"%s\", want \"%s\"",
-		      c->in, c->keep_slash, out, c->out);
+	ck_assert_msg(!strcmp(out, c->out),
+		      "encode(\"%s\", %d) = \"%s\", want \"%s\"", c->in,
+		      c->keep_slash, out, c->out);
 	free(out);
 }
 END_TEST
@@ -323,7 +415,10 @@ START_TEST(test_header_trim_and_case)
 		{ "My-Header3", "a" },
 	};
 	struct sigv4_request req = {
-		.method = "GET", .path = "/", .headers = h, .header_count = 6,
+		.method = "GET",
+		.path = "/",
+		.headers = h,
+		.header_count = 6,
 		.payload_hash = SIGV4_EMPTY_SHA256,
 	};
 	char *sh;
@@ -334,8 +429,8 @@ START_TEST(test_header_trim_and_case)
 			       "my-header2:\"a b c\"\n"
 			       "my-header3:z,a\n"
 			       "x-amz-date:20150830T123600Z\n\n"
-			       "host;my-header1;my-header2;my-header3;x-amz-date\n"
-			       SIGV4_EMPTY_SHA256);
+			       "host;my-header1;my-header2;my-header3;x-amz-"
+			       "date\n" SIGV4_EMPTY_SHA256);
 	free(creq);
 	free(sh);
 }
@@ -344,18 +439,22 @@ END_TEST
 START_TEST(test_bad_input)
 {
 	struct sigv4_credentials cred = { S3_AK, S3_SK, "us-east-1", "s3" };
-	struct sigv4_request req = { .method = "GET", .path = "/",
+	struct sigv4_request req = { .method = "GET",
+				     .path = "/",
 				     .payload_hash = SIGV4_EMPTY_SHA256 };
 	char out[512];
-	ck_assert_int_eq(sigv4_authorization(&cred, &req, "2013-05-24", out,
-					     sizeof out), SL_EINVAL);
+	ck_assert_int_eq(
+		sigv4_authorization(&cred, &req, "2013-05-24", out, sizeof out),
+		SL_EINVAL);
 	ck_assert_int_eq(sigv4_authorization(&cred, &req, S3_DATE, out, 20),
 			 SL_EINVAL);
 	/* Another secret, region or date gives another signature. */
 	char a[512], b[512];
-	ck_assert_int_eq(sigv4_authorization(&cred, &req, S3_DATE, a, sizeof a), 0);
+	ck_assert_int_eq(sigv4_authorization(&cred, &req, S3_DATE, a, sizeof a),
+			 0);
 	cred.region = "eu-west-1";
-	ck_assert_int_eq(sigv4_authorization(&cred, &req, S3_DATE, b, sizeof b), 0);
+	ck_assert_int_eq(sigv4_authorization(&cred, &req, S3_DATE, b, sizeof b),
+			 0);
 	ck_assert_str_ne(a, b);
 	ck_assert(strstr(b, "/20130524/eu-west-1/s3/aws4_request, "));
 }
