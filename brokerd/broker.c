@@ -3,8 +3,9 @@
  * directory, catalog (and the new generation), shared memory, partition
  * table (offsets committed to S3 come from the catalog), WAL open and
  * recovery (the rest of every partition), object store and block cache,
- * WAL I/O thread, region sealing, control socket, fetch wake-ups,
- * listeners; then readiness.  Finish runs the reverse.
+ * WAL I/O thread, region sealing, control socket, retention timer, group
+ * coordinator (committed offsets loaded before anyone can ask), fetch
+ * wake-ups, listeners; then readiness.  Finish runs the reverse.
  */
 #include "broker.h"
 
@@ -18,7 +19,10 @@
 
 #include "brokerd/catalog/catalog.h"
 #include "brokerd/cold/block_cache.h"
+#include "brokerd/compaction/retention.h"
 #include "brokerd/control/control.h"
+#include "brokerd/dynconfig.h"
+#include "brokerd/groups/groups.h"
 #include "brokerd/handlers/fetch.h"
 #include "brokerd/partition/durable.h"
 #include "brokerd/partition/partition.h"
@@ -133,6 +137,9 @@ int broker_start(struct event_base *base, void *values)
 	if (catalog_open(cfg->data_dir, &broker.catalog) < 0 ||
 	    catalog_bump_generation(broker.catalog, &broker.generation) < 0)
 		return -1;
+	/* broker config overrides set through AlterConfigs win over the file */
+	if (dynconfig_start(cfg) < 0)
+		return -1;
 	if (shm_segment_create(cfg->shm_name, (uint32_t)cfg->node_id,
 			       broker.generation, (uint64_t)cfg->cache_bytes,
 			       &broker.shm) < 0)
@@ -148,7 +155,7 @@ int broker_start(struct event_base *base, void *values)
 		if (partition_table_add_topic(broker.partitions, t) < 0)
 			return -1;
 		for (int32_t k = 0; k < t->partition_count; k++) {
-			uint64_t id = t->first_stream_id + (uint64_t)k;
+			uint64_t id = topic_stream_id(t, k);
 			struct partition *p = partition_by_stream(broker.partitions, id);
 			p->next_offset = p->high_watermark =
 				catalog_stream_end(broker.catalog, id);
@@ -200,6 +207,10 @@ int broker_start(struct event_base *base, void *values)
 	regions_on_durable(wal_durable(broker.wal));
 	if (control_start(base, cfg->control_socket) < 0)
 		return -1;
+	if (retention_start(base) < 0)
+		return -1;
+	if (groups_start(base, cfg->data_dir) < 0)
+		return -1;
 	fetch_init();
 	if (listener_start(base, cfg->listeners, &broker.listener) < 0)
 		return -1;
@@ -236,6 +247,8 @@ void broker_finish(void)
 {
 	listener_stop(broker.listener);
 	conn_close_all();
+	groups_finish();
+	retention_stop();
 	control_stop();
 	regions_stop();
 	if (broker.wal)
@@ -249,6 +262,7 @@ void broker_finish(void)
 		event_free(stop_poll);
 	partition_table_free(broker.partitions);
 	shm_segment_destroy(broker.shm);
+	dynconfig_finish();
 	if (broker.catalog)
 		catalog_close(broker.catalog);
 	memset(&broker, 0, sizeof broker);
@@ -257,6 +271,8 @@ void broker_finish(void)
 void broker_reload(void *values)
 {
 	struct broker_config *fresh = values;
+	/* keys set through AlterConfigs keep their values over the file's */
+	dynconfig_reload(fresh);
 	for (size_t i = 0; i < broker_config_count; i++) {
 		const struct config_param *p = &broker_config_table[i];
 		char *cur = (char *)broker.cfg + p->offset;

@@ -10,10 +10,12 @@
 #include "topics.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "brokerd/broker.h"
 #include "brokerd/catalog/topic_config.h"
+#include "brokerd/compaction/compaction.h"
 #include "brokerd/partition/partition.h"
 #include "common/counters.h"
 #include "common/errors.h"
@@ -182,14 +184,85 @@ int topics_delete(const struct topic *t)
 	struct topic gone = *t;
 	gone.configs = NULL;
 	gone.config_count = 0;
+	size_t ids_len = (size_t)t->partition_count * sizeof *t->stream_ids;
+	gone.stream_ids = malloc(ids_len);
+	if (!gone.stream_ids) {
+		log_error("topics: delete %s: out of memory", gone.name);
+		return KERR_UNKNOWN_SERVER_ERROR;
+	}
+	memcpy(gone.stream_ids, t->stream_ids, ids_len);
 	int rc = catalog_topic_delete(broker.catalog, gone.name);
 	if (rc) {
 		log_error("topics: delete %s: %s", gone.name, sl_error_name(rc));
+		free(gone.stream_ids);
 		return KERR_KAFKA_STORAGE_ERROR;
 	}
 	partition_table_remove_topic(broker.partitions, &gone);
+	free(gone.stream_ids);
 	COUNTER_SET(topics, catalog_topic_count(broker.catalog));
 	COUNTER_ADD(partitions, -(int64_t)gone.partition_count);
 	log_info("topics: deleted %s", gone.name);
+	/* the catalog keeps the streams' blocks until compactd replaces them
+	 * with nothing: ask for that to happen soon */
+	compaction_nudge("delete_topics");
+	return 0;
+}
+
+int topics_add_partitions(const struct topic *t, int32_t partitions,
+			  int validate_only, char *err, size_t errlen)
+{
+	/* Kafka's wording (KRaft's ReplicationControlManager). */
+	if (partitions < t->partition_count) {
+		snprintf(err, errlen,
+			 "The topic %s currently has %d partition(s); %d would not be an increase.",
+			 t->name, t->partition_count, partitions);
+		return KERR_INVALID_PARTITIONS;
+	}
+	if (partitions == t->partition_count) {
+		snprintf(err, errlen, "Topic already has %d partition(s).",
+			 partitions);
+		return KERR_INVALID_PARTITIONS;
+	}
+	if (partitions > TOPICS_PARTITIONS_MAX) {
+		snprintf(err, errlen,
+			 "A topic may have at most %d partitions; %d were asked for.",
+			 TOPICS_PARTITIONS_MAX, partitions);
+		return KERR_INVALID_PARTITIONS;
+	}
+	if (validate_only)
+		return 0;
+	int32_t before = t->partition_count;
+	int rc = catalog_topic_add_partitions(broker.catalog, t->name,
+					      partitions);
+	if (rc) {
+		/* the catalog logged an I/O cause */
+		snprintf(err, errlen, "Cannot record the new partitions of '%s': %s",
+			 t->name, sl_error_name(rc));
+		return KERR_KAFKA_STORAGE_ERROR;
+	}
+	/* The catalog holds them now and cannot take them back; without
+	 * memory for the table the next start rebuilds it from the catalog. */
+	if (partition_table_add_topic(broker.partitions, t) != 0)
+		log_panic("topics: %s: partitions %d-%d are in the catalog but "
+			  "not in memory", t->name, before, partitions - 1);
+	COUNTER_ADD(partitions, partitions - before);
+	log_info("topics: %s grew from %d to %d partitions", t->name, before,
+		 partitions);
+	return 0;
+}
+
+int topics_set_configs(const struct topic *t,
+		       const struct topic_config_entry *configs, size_t n,
+		       int validate_only, char *err, size_t errlen)
+{
+	int rc = topics_configs_validate(configs, n, err, errlen);
+	if (rc || validate_only)
+		return rc;
+	rc = catalog_topic_set_configs(broker.catalog, t->name, configs, n);
+	if (rc) {
+		snprintf(err, errlen, "Cannot record the configs of '%s': %s",
+			 t->name, sl_error_name(rc));
+		return KERR_KAFKA_STORAGE_ERROR;
+	}
 	return 0;
 }

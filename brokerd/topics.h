@@ -1,7 +1,8 @@
 /*
- * Topic lifecycle shared by CreateTopics, DeleteTopics and Metadata
- * auto-creation: Kafka's rules for names, partition counts and configs,
- * then the catalog (durable) and the partition table (in memory) together.
+ * Topic lifecycle shared by CreateTopics, DeleteTopics, CreatePartitions,
+ * AlterConfigs and Metadata auto-creation: Kafka's rules for names,
+ * partition counts and configs, then the catalog (durable) and the
+ * partition table (in memory) together.
  */
 #ifndef SLUICE_TOPICS_H
 #define SLUICE_TOPICS_H
@@ -33,7 +34,26 @@ int topics_create(const char *name, int32_t partitions,
 		  const struct topic **out);
 
 /* Deletes a topic: its partitions, then its catalog entry (t is freed).
- * Returns 0, or KAFKA_STORAGE_ERROR when the catalog cannot journal it. */
+ * Returns 0, KAFKA_STORAGE_ERROR when the catalog cannot journal it, or
+ * UNKNOWN_SERVER_ERROR without memory. */
 int topics_delete(const struct topic *t);
+
+/* Grows topic t to partitions partitions (CreatePartitions); the new ones
+ * start empty at offset 0.  Checks the count first; with validate_only it
+ * stops there.  Returns 0, or a Kafka error with err set:
+ * INVALID_PARTITIONS (not an increase, or above TOPICS_PARTITIONS_MAX) or
+ * KAFKA_STORAGE_ERROR when the catalog cannot journal it. */
+int topics_add_partitions(const struct topic *t, int32_t partitions,
+			  int validate_only, char *err, size_t errlen);
+
+/* Replaces the explicitly set configs of topic t with configs (AlterConfigs:
+ * keys left out return to their defaults).  Checks them as topics_create
+ * does; with validate_only it stops there.  The new values are in force
+ * when it returns: everything that reads a topic config looks it up at use
+ * time.  Returns 0, or a Kafka error with err set: INVALID_CONFIG, or
+ * KAFKA_STORAGE_ERROR when the catalog cannot journal it. */
+int topics_set_configs(const struct topic *t,
+		       const struct topic_config_entry *configs, size_t n,
+		       int validate_only, char *err, size_t errlen);
 
 #endif

@@ -35,6 +35,12 @@
 	X(cold_read_errors, counter, "failed object block reads")             \
 	X(cold_cache_hits, counter, "fetches served from the block cache")   \
 	X(uploads_committed, counter, "objects committed by uploaderd")       \
+	X(groups, gauge, "consumer groups the coordinator holds")              \
+	X(group_members, gauge, "members of those groups")                     \
+	X(group_rebalances, counter, "group generations begun with members")   \
+	X(offset_commits, counter, "partition offsets committed (durable)")    \
+	X(offset_journal_bytes, counter, "bytes made durable in offsets.journal") \
+	X(offset_snapshots, counter, "snapshots of the committed offsets")     \
 	X(topics, gauge, "topics in the catalog")                             \
 	X(partitions, gauge, "partitions in the catalog")
 

@@ -18,6 +18,7 @@
 	X(6, NOT_LEADER_OR_FOLLOWER, 1)                                        \
 	X(7, REQUEST_TIMED_OUT, 1)                                             \
 	X(10, MESSAGE_TOO_LARGE, 0)                                            \
+	X(12, OFFSET_METADATA_TOO_LARGE, 0)                                    \
 	X(13, NETWORK_EXCEPTION, 1)                                            \
 	X(14, COORDINATOR_LOAD_IN_PROGRESS, 1)                                 \
 	X(15, COORDINATOR_NOT_AVAILABLE, 1)                                    \
@@ -27,8 +28,12 @@
 	X(19, NOT_ENOUGH_REPLICAS, 1)                                          \
 	X(21, INVALID_REQUIRED_ACKS, 0)                                        \
 	X(22, ILLEGAL_GENERATION, 0)                                           \
+	X(23, INCONSISTENT_GROUP_PROTOCOL, 0)                                  \
+	X(24, INVALID_GROUP_ID, 0)                                             \
 	X(25, UNKNOWN_MEMBER_ID, 0)                                            \
+	X(26, INVALID_SESSION_TIMEOUT, 0)                                      \
 	X(27, REBALANCE_IN_PROGRESS, 0)                                        \
+	X(28, INVALID_COMMIT_OFFSET_SIZE, 0)                                   \
 	X(32, INVALID_TIMESTAMP, 0)                                            \
 	X(35, UNSUPPORTED_VERSION, 0)                                          \
 	X(36, TOPIC_ALREADY_EXISTS, 0)                                         \
@@ -44,11 +49,18 @@
 	X(46, DUPLICATE_SEQUENCE_NUMBER, 0)                                    \
 	X(47, INVALID_PRODUCER_EPOCH, 0)                                       \
 	X(56, KAFKA_STORAGE_ERROR, 1)                                          \
+	X(68, NON_EMPTY_GROUP, 0)                                              \
+	X(69, GROUP_ID_NOT_FOUND, 0)                                           \
 	X(70, FETCH_SESSION_ID_NOT_FOUND, 1)                                   \
 	X(73, TOPIC_DELETION_DISABLED, 0)                                      \
 	X(76, UNSUPPORTED_COMPRESSION_TYPE, 0)                                 \
+	X(79, MEMBER_ID_REQUIRED, 0)                                           \
+	X(82, FENCED_INSTANCE_ID, 0)                                           \
+	X(86, GROUP_SUBSCRIBED_TO_TOPIC, 0)                                    \
 	X(87, INVALID_RECORD, 0)                                               \
-	X(100, UNKNOWN_TOPIC_ID, 1)
+	X(100, UNKNOWN_TOPIC_ID, 1)                                            \
+	X(114, MISMATCHED_ENDPOINT_TYPE, 0)                                    \
+	X(115, UNSUPPORTED_ENDPOINT_TYPE, 0)
 
 enum kafka_error {
 #define KAFKA_ERROR_ENUM(code, name, retriable) KERR_##name = code,

@@ -47,6 +47,7 @@ struct object_builder {
 	size_t n, entries_cap;
 	size_t batches;
 	int finished;
+	int cut_next; /* object_builder_cut: the next batch opens a block */
 };
 
 /* snprintf into err when the caller gave room for a reason. */
@@ -192,7 +193,7 @@ int object_builder_add(struct object_builder *b, uint64_t stream_id,
 	}
 	/* Cut before the target is exceeded so ranged GETs stay near the
 	 * target; a batch larger than the target gets a block of its own. */
-	int cut = !last || stream_id != last->stream_id ||
+	int cut = !last || stream_id != last->stream_id || b->cut_next ||
 		  (size_t)last->size + len > b->block_target ||
 		  (uint64_t)last->record_count + (uint32_t)hdr.record_count >
 			  UINT32_MAX;
@@ -224,7 +225,13 @@ int object_builder_add(struct object_builder *b, uint64_t stream_id,
 	last->batch_count++;
 	last->block_crc = crc32c_extend(last->block_crc, batch, len);
 	b->batches++;
+	b->cut_next = 0;
 	return 0;
+}
+
+void object_builder_cut(struct object_builder *b)
+{
+	b->cut_next = 1;
 }
 
 size_t object_builder_size(const struct object_builder *b)

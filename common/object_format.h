@@ -145,6 +145,11 @@ struct object_builder *object_builder_new(uint64_t object_id, uint16_t flags,
 int object_builder_add(struct object_builder *b, uint64_t stream_id,
 		       const uint8_t *batch, size_t len);
 
+/* Makes the next batch added open a new block even when it would fit the
+ * open one: compactd keeps a block from spanning an offset range that
+ * another object holds (blocks must stay inside what their inputs cover). */
+void object_builder_cut(struct object_builder *b);
+
 /* Bytes the object would have if finished now (data + index + footer), so
  * a caller can cut objects at a size. */
 size_t object_builder_size(const struct object_builder *b);

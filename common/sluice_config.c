@@ -65,8 +65,19 @@ int sluice_config_finish(struct sluice_config *cfg, char *err, size_t errlen)
 	    config_default_path(&cfg->object_store, "file://%s/objects",
 				       cfg->data_dir, 0) ||
 	    config_default_path(&cfg->uploaderd_pid_file, "%s/uploaderd.pid",
+				       cfg->data_dir, 0) ||
+	    config_default_path(&cfg->compactd_pid_file, "%s/compactd.pid",
 				       cfg->data_dir, 0)) {
 		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* merged stream-set objects are cut at the target: below the small
+	 * size they would be merged again at every run */
+	if (cfg->compaction_small_object_bytes > cfg->compaction_target_bytes) {
+		snprintf(err, errlen,
+			 "compaction.small.object.bytes (%lld) exceeds compaction.target.bytes (%lld)",
+			 (long long)cfg->compaction_small_object_bytes,
+			 (long long)cfg->compaction_target_bytes);
 		return -1;
 	}
 	if (cfg->message_max_bytes > cfg->socket_request_max_bytes) {

@@ -47,6 +47,18 @@
 	  "104857600", 1024, 1 << 30, 1, "largest request frame accepted")     \
 	X(queued_max_requests, "queued.max.requests", INT, "500", 1, 100000, 1, \
 	  "requests in flight on one connection before reading pauses")        \
+	X(group_min_session_timeout_ms, "group.min.session.timeout.ms", INT,   \
+	  "6000", 1, 3600000, 1,                                               \
+	  "smallest session timeout a group member may ask for (ms)")          \
+	X(group_max_session_timeout_ms, "group.max.session.timeout.ms", INT,   \
+	  "1800000", 1, 3600000, 1,                                            \
+	  "largest session timeout a group member may ask for (ms)")           \
+	X(group_initial_rebalance_delay_ms,                                    \
+	  "group.initial.rebalance.delay.ms", INT, "0", 0, 300000, 1,          \
+	  "a new group waits this long for more members (ms)")                 \
+	X(offsets_retention_minutes, "offsets.retention.minutes", INT,         \
+	  "10080", 1, 52560000, 1,                                             \
+	  "committed offsets of an empty group expire after this (minutes)")   \
 	X(log_level, "log.level", STRING, "info", 0, 0, 1,                     \
 	  "debug, info, warn or error")                                       \
 	X(control_socket, "control.socket", STRING, "", 0, 0, 0,               \
@@ -69,11 +81,33 @@
 	  "S3 secret key; empty: $AWS_SECRET_ACCESS_KEY")                      \
 	X(block_cache_bytes, "block.cache.bytes", INT, "256M", 0, INT64_MAX, 0, \
 	  "brokerd's in-memory cache of blocks read from S3")                  \
+	X(retention_check_interval_ms, "retention.check.interval.ms", INT,     \
+	  "30000", 100, 86400000, 1,                                           \
+	  "how often brokerd applies retention.ms and retention.bytes")        \
 	X(catalog_recover_from_bucket, "catalog.recover.from.bucket", BOOL,    \
 	  "false", 0, 1, 0,                                                    \
 	  "rebuild a missing catalog from its copy in the bucket at start")   \
 	X(uploaderd_pid_file, "uploaderd.pid.file", STRING, "", 0, 0, 0,       \
-	  "uploaderd's pidfile; empty: <data.dir>/uploaderd.pid")
+	  "uploaderd's pidfile; empty: <data.dir>/uploaderd.pid")              \
+	X(compactd_pid_file, "compactd.pid.file", STRING, "", 0, 0, 0,         \
+	  "compactd's pidfile; empty: <data.dir>/compactd.pid")                \
+	X(compaction_interval_ms, "compaction.interval.ms", INT, "30000", 100, \
+	  86400000, 0, "compactd runs this often (and when brokerd asks)")    \
+	X(compaction_target_bytes, "compaction.target.bytes", INT, "64M",      \
+	  65536, 1LL << 30, 0, "per-stream objects merge toward this size")    \
+	X(compaction_split_bytes, "compaction.split.bytes", INT, "8M", 1024,   \
+	  1LL << 30, 0,                                                        \
+	  "a stream with this much in stream-set objects gets its own objects") \
+	X(compaction_small_object_bytes, "compaction.small.object.bytes", INT, \
+	  "16M", 1024, 1LL << 30, 0, "stream-set objects below this merge")    \
+	X(compaction_bytes_per_sec, "compaction.bytes.per.sec", INT, "64M",    \
+	  65536, 1LL << 40, 0, "compactd's bucket traffic, read and written") \
+	X(compaction_max_objects_per_run, "compaction.max.objects.per.run",    \
+	  INT, "100", 2, 100000, 0, "input objects one compaction run takes")  \
+	X(orphan_grace_ms, "orphan.grace.ms", INT, "3600000", 1000,            \
+	  2592000000LL, 0, "unknown objects older than this are deleted")      \
+	X(retired_grace_ms, "retired.grace.ms", INT, "60000", 0, 2592000000LL, \
+	  0, "replaced objects are deleted this long after their replacement")
 
 struct sluice_config {
 #define BROKER_CONFIG_FIELD_STRING char *

@@ -16,6 +16,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/object_format.h"
+#include "common/object_json.h"
 #include "common/shm_map.h"
 #include "common/wal_format.h"
 
@@ -118,33 +119,6 @@ static ssize_t region_parse(const uint8_t *buf, uint64_t start, uint64_t end,
 	return (ssize_t)n;
 }
 
-/* The commit's block list from the finished object's own index. */
-static json_t *region_blocks_json(const uint8_t *obj, size_t len)
-{
-	struct object_footer f;
-	struct object_index_entry *e = NULL;
-	size_t n = 0;
-	char err[256];
-	if (object_footer_parse(obj, len, len, &f, err, sizeof err) < 0 ||
-	    object_index_parse(obj + f.index_pos, f.index_size, &f, &e, &n, err,
-			       sizeof err) < 0) {
-		log_error("region: built an object that does not parse: %s", err);
-		return NULL;
-	}
-	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(
-			arr, json_pack("[I,I,I,I,I,I,I,I]", (json_int_t)e[i].stream_id,
-				       (json_int_t)e[i].start_offset,
-				       (json_int_t)e[i].end_offset,
-				       (json_int_t)e[i].max_timestamp,
-				       (json_int_t)e[i].record_count,
-				       (json_int_t)e[i].position, (json_int_t)e[i].size,
-				       (json_int_t)e[i].block_crc));
-	free(e);
-	return arr;
-}
-
 int region_build(const uint8_t *buf, uint64_t start, uint64_t end,
 		 uint64_t ring_bytes, uint64_t id, struct region_object *out)
 {
@@ -168,8 +142,10 @@ int region_build(const uint8_t *buf, uint64_t start, uint64_t end,
 	object_builder_free(b);
 	if (rc)
 		return rc;
-	out->blocks = region_blocks_json(out->bytes, out->len);
+	char err[256];
+	out->blocks = object_json_blocks(out->bytes, out->len, err, sizeof err);
 	if (!out->blocks) {
+		log_error("region: built an object that does not parse: %s", err);
 		free(out->bytes);
 		out->bytes = NULL;
 		return SL_ECORRUPT;

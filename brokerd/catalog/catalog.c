@@ -1,7 +1,7 @@
 /*
- * The catalog: brokerd's topics, their ids, stream ids and configs, and the
- * brokerd generation, kept in memory and made durable by catalog_journal.c
- * and catalog_snapshot.c.  The object storage state lives beside them in
+ * The catalog: brokerd's topics, their ids, stream ids and configs, the
+ * broker config overrides and the brokerd generation, kept in memory and
+ * made durable by catalog_journal.c and catalog_snapshot.c.  The object storage state lives beside them in
  * catalog_objects.c; this file journals its changes and snapshots it.
  *
  * A change is prepared in full (memory allocated, checks done), journaled
@@ -11,9 +11,12 @@
  * below it, so a crash between the snapshot's rename and the journal's
  * truncation replays nothing twice.
  *
- * Lookups: three sorted arrays of topic pointers (by name, by id, by first
- * stream id) searched by bisection.  Stream ids only grow, so a new topic
- * always goes to the end of the stream array.
+ * Lookups: two sorted arrays of topic pointers (by name, by id) and one of
+ * every live stream with its topic and partition (by stream id), searched
+ * by bisection.  Stream ids only grow, so the streams of a new topic or of
+ * partitions added to one always go to the end of the stream array; only a
+ * snapshot, whose topics' ids interleave once partitions were added, is
+ * loaded unsorted and sorted once.
  *
  * Ownership: the catalog owns every topic; pointers handed out stay valid
  * until that topic is deleted or the catalog closed.  Threading: event-loop
@@ -41,6 +44,13 @@
 
 #define CATALOG_SNAPSHOT_EVERY 1000u
 
+/* One live stream: partition `partition` of `topic`. */
+struct catalog_owner {
+	uint64_t stream_id;
+	struct topic *topic;
+	int32_t partition;
+};
+
 struct catalog {
 	char *dir;
 	char *snapshot_path;
@@ -54,8 +64,13 @@ struct catalog {
 
 	struct topic **by_name;
 	struct topic **by_id;
-	struct topic **by_stream;
 	size_t count, cap;
+	struct catalog_owner *owners; /* by stream id */
+	size_t owner_count, owner_cap;
+	int owners_unsorted;          /* while a snapshot loads */
+
+	struct topic_config_entry *broker_configs;
+	size_t broker_config_count;
 
 	unsigned snapshot_every;
 	uint64_t snapshot_due; /* journal record count that triggers one */
@@ -136,11 +151,81 @@ static int catalog_reserve(struct catalog *cat)
 		return 0;
 	size_t cap = cat->cap ? cat->cap * 2 : 16;
 	if (catalog_grow(&cat->by_name, cap) ||
-	    catalog_grow(&cat->by_id, cap) ||
-	    catalog_grow(&cat->by_stream, cap))
+	    catalog_grow(&cat->by_id, cap))
 		return SL_ENOMEM;
 	cat->cap = cap;
 	return 0;
+}
+
+/* Makes room for n more streams; returns 0 or SL_ENOMEM. */
+static int catalog_reserve_owners(struct catalog *cat, size_t n)
+{
+	if (cat->owner_cap - cat->owner_count >= n)
+		return 0;
+	size_t cap = cat->owner_cap ? cat->owner_cap : 64;
+	while (cap - cat->owner_count < n)
+		cap *= 2;
+	struct catalog_owner *o = realloc(cat->owners, cap * sizeof *o);
+	if (!o)
+		return SL_ENOMEM;
+	cat->owners = o;
+	cat->owner_cap = cap;
+	return 0;
+}
+
+/* Appends the streams of partitions [from, t->partition_count) of t (room
+ * reserved) and moves next_stream_id past them. */
+static void catalog_owners_add(struct catalog *cat, struct topic *t,
+			       int32_t from)
+{
+	for (int32_t p = from; p < t->partition_count; p++) {
+		uint64_t id = topic_stream_id(t, p);
+		if (cat->owner_count &&
+		    id < cat->owners[cat->owner_count - 1].stream_id)
+			cat->owners_unsorted = 1;
+		cat->owners[cat->owner_count++] =
+			(struct catalog_owner){ id, t, p };
+		if (id >= cat->next_stream_id)
+			cat->next_stream_id = id + 1;
+	}
+}
+
+/* The entry of stream_id in owners, or NULL. */
+static const struct catalog_owner *catalog_owner_find(const struct catalog *cat,
+						      uint64_t stream_id)
+{
+	size_t lo = 0, hi = cat->owner_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cat->owners[mid].stream_id < stream_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < cat->owner_count && cat->owners[lo].stream_id == stream_id)
+		return &cat->owners[lo];
+	return NULL;
+}
+
+/* qsort comparator of owners by stream id. */
+static int catalog_owner_cmp(const void *a, const void *b)
+{
+	const struct catalog_owner *x = a, *y = b;
+	return x->stream_id < y->stream_id ? -1 : x->stream_id > y->stream_id;
+}
+
+/* Sorts the owners after a snapshot loaded; returns why two topics claim
+ * the same stream, or NULL. */
+static const char *catalog_owners_sort(struct catalog *cat)
+{
+	if (cat->owners_unsorted)
+		qsort(cat->owners, cat->owner_count, sizeof *cat->owners,
+		      catalog_owner_cmp);
+	cat->owners_unsorted = 0;
+	for (size_t i = 1; i < cat->owner_count; i++)
+		if (cat->owners[i].stream_id == cat->owners[i - 1].stream_id)
+			return "two partitions share a stream id";
+	return NULL;
 }
 
 /* Inserts a at pos in an array of count pointers (room reserved). */
@@ -157,25 +242,11 @@ static void catalog_array_remove(struct topic **a, size_t count, size_t pos)
 	memmove(a + pos, a + pos + 1, (count - pos - 1) * sizeof *a);
 }
 
-/* Position of t in by_stream (it must be there). */
-static size_t catalog_find_stream_pos(const struct catalog *cat,
-				      const struct topic *t)
-{
-	size_t lo = 0, hi = cat->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (cat->by_stream[mid]->first_stream_id < t->first_stream_id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	SL_ASSERT(lo < cat->count && cat->by_stream[lo] == t);
-	return lo;
-}
-
-/* Why topic t cannot be added, or NULL if it can. */
+/* Why topic t cannot be added, or NULL if it can.  A topic journaled as
+ * created must have fresh stream ids; one loaded from a snapshot (loading)
+ * is checked against the other topics once all are in. */
 static const char *catalog_create_conflict(const struct catalog *cat,
-					   const struct topic *t)
+					   const struct topic *t, int loading)
 {
 	int found;
 	catalog_find_name(cat, t->name, &found);
@@ -184,7 +255,9 @@ static const char *catalog_create_conflict(const struct catalog *cat,
 	catalog_find_id(cat, t->id, &found);
 	if (found)
 		return "topic id already exists";
-	if (t->first_stream_id < cat->next_stream_id)
+	/* ids within a topic ascend (the parser checks), so the first
+	 * decides */
+	if (!loading && topic_stream_id(t, 0) < cat->next_stream_id)
 		return "stream ids already handed out";
 	return NULL;
 }
@@ -197,9 +270,8 @@ static void catalog_insert(struct catalog *cat, struct topic *t)
 	catalog_array_insert(cat->by_name, cat->count, pos, t);
 	pos = catalog_find_id(cat, t->id, &found);
 	catalog_array_insert(cat->by_id, cat->count, pos, t);
-	cat->by_stream[cat->count] = t;
 	cat->count++;
-	cat->next_stream_id = t->first_stream_id + (uint64_t)t->partition_count;
+	catalog_owners_add(cat, t, 0);
 }
 
 /* Removes t from every index and frees it. */
@@ -212,10 +284,66 @@ static void catalog_remove(struct catalog *cat, struct topic *t)
 	pos = catalog_find_id(cat, t->id, &found);
 	SL_ASSERT(found && cat->by_id[pos] == t);
 	catalog_array_remove(cat->by_id, cat->count, pos);
-	pos = catalog_find_stream_pos(cat, t);
-	catalog_array_remove(cat->by_stream, cat->count, pos);
 	cat->count--;
+	/* One pass: a topic's streams may be spread over the array. */
+	size_t k = 0;
+	for (size_t i = 0; i < cat->owner_count; i++)
+		if (cat->owners[i].topic != t)
+			cat->owners[k++] = cat->owners[i];
+	SL_ASSERT(cat->owner_count - k == (size_t)t->partition_count);
+	cat->owner_count = k;
 	catalog_record_topic_free(t);
+}
+
+/* The live topic a record names by id and name, or NULL. */
+static struct topic *catalog_named_topic(const struct catalog *cat,
+					 const struct topic *key)
+{
+	int found;
+	size_t pos = catalog_find_id(cat, key->id, &found);
+	if (!found || strcmp(cat->by_id[pos]->name, key->name))
+		return NULL;
+	return cat->by_id[pos];
+}
+
+/* Applies a PARTITIONS record to t: checks it continues the topic, builds
+ * the new stream id array unless the committer did, reserves and swaps.
+ * Returns 0, SL_ENOMEM, or SL_ECORRUPT with *why set. */
+static int catalog_apply_partitions(struct catalog *cat, struct topic *t,
+				    struct catalog_record *rec,
+				    const char **why)
+{
+	struct topic *nt = rec->topic;
+	if (rec->partitions_before != t->partition_count) {
+		*why = "adds partitions to a different partition count";
+		return SL_ECORRUPT;
+	}
+	if (rec->first_new_stream < cat->next_stream_id) {
+		*why = "stream ids already handed out";
+		return SL_ECORRUPT;
+	}
+	size_t added = (size_t)(nt->partition_count - t->partition_count);
+	if (catalog_reserve_owners(cat, added))
+		return SL_ENOMEM;
+	if (!nt->stream_ids) {
+		nt->stream_ids = malloc((size_t)nt->partition_count *
+					sizeof *nt->stream_ids);
+		if (!nt->stream_ids)
+			return SL_ENOMEM;
+		memcpy(nt->stream_ids, t->stream_ids,
+		       (size_t)t->partition_count * sizeof *t->stream_ids);
+		for (size_t i = 0; i < added; i++)
+			nt->stream_ids[(size_t)t->partition_count + i] =
+				rec->first_new_stream + i;
+	}
+	uint64_t *old = t->stream_ids;
+	int32_t from = t->partition_count;
+	t->stream_ids = nt->stream_ids;
+	t->partition_count = nt->partition_count;
+	nt->stream_ids = old; /* freed with the record's topic */
+	nt->partition_count = from;
+	catalog_owners_add(cat, t, from);
+	return 0;
 }
 
 /* Applies a record read back from disk.  Returns 0, SL_ENOMEM, or
@@ -232,10 +360,11 @@ static int catalog_apply(struct catalog *cat, struct catalog_record *rec,
 		cat->generation = rec->generation;
 		return 0;
 	case CATALOG_RECORD_TOPIC_CREATE:
-		*why = catalog_create_conflict(cat, t);
+		*why = catalog_create_conflict(cat, t, 0);
 		if (*why)
 			return SL_ECORRUPT;
-		if (catalog_reserve(cat))
+		if (catalog_reserve(cat) ||
+		    catalog_reserve_owners(cat, (size_t)t->partition_count))
 			return SL_ENOMEM;
 		catalog_insert(cat, t);
 		rec->topic = NULL;
@@ -248,6 +377,39 @@ static int catalog_apply(struct catalog *cat, struct catalog_record *rec,
 		}
 		catalog_remove(cat, cat->by_id[pos]);
 		return 0;
+	case CATALOG_RECORD_TOPIC_CONFIG: {
+		struct topic *live = catalog_named_topic(cat, t);
+		if (!live) {
+			*why = "changes the configs of a topic that does not exist";
+			return SL_ECORRUPT;
+		}
+		/* swap: the record's topic takes the old set to be freed */
+		struct topic_config_entry *c = live->configs;
+		size_t n = live->config_count;
+		live->configs = t->configs;
+		live->config_count = t->config_count;
+		t->configs = c;
+		t->config_count = n;
+		return 0;
+	}
+	case CATALOG_RECORD_PARTITIONS: {
+		struct topic *live = catalog_named_topic(cat, t);
+		if (!live) {
+			*why = "adds partitions to a topic that does not exist";
+			return SL_ECORRUPT;
+		}
+		return catalog_apply_partitions(cat, live, rec, why);
+	}
+	case CATALOG_RECORD_BROKER_CONFIG: {
+		/* swap: the record (which owns its entries) frees the old */
+		struct topic_config_entry *c = cat->broker_configs;
+		size_t n = cat->broker_config_count;
+		cat->broker_configs = rec->entries;
+		cat->broker_config_count = rec->entry_count;
+		rec->entries = c;
+		rec->entry_count = n;
+		return 0;
+	}
 	case CATALOG_RECORD_UPLOAD:
 	case CATALOG_RECORD_REPLACE:
 	case CATALOG_RECORD_FORGET:
@@ -299,6 +461,23 @@ static int catalog_replay_record(void *arg, struct catalog_record *rec,
 	return 0;
 }
 
+/* Adds a snapshot's topic (taking it from rec).  Its stream ids are
+ * checked against the other topics' once all are in.  Returns 0,
+ * SL_ENOMEM, or SL_ECORRUPT with *why set. */
+static int catalog_load_topic(struct catalog *cat, struct catalog_record *rec,
+			      const char **why)
+{
+	*why = catalog_create_conflict(cat, rec->topic, 1);
+	if (*why)
+		return SL_ECORRUPT;
+	if (catalog_reserve(cat) ||
+	    catalog_reserve_owners(cat, (size_t)rec->topic->partition_count))
+		return SL_ENOMEM;
+	catalog_insert(cat, rec->topic);
+	rec->topic = NULL;
+	return 0;
+}
+
 /* Loads a snapshot's content (its records) into an empty catalog; name
  * says where it came from in the log.  Returns 0, SL_ENOMEM, or
  * SL_ECORRUPT (logged). */
@@ -309,7 +488,7 @@ static int catalog_load_content(struct catalog *cat, const uint8_t *data,
 	const char *why = NULL;
 	size_t off = 0;
 	uint64_t topics = 0;
-	int rc = 0;
+	int rc = 0, broker_configs = 0;
 	while (off < len && !why && !rc) {
 		struct catalog_record rec;
 		size_t used;
@@ -325,8 +504,13 @@ static int catalog_load_content(struct catalog *cat, const uint8_t *data,
 			if (cat->objects.obj_count || cat->objects.stream_count)
 				why = "holds a topic after objects";
 			else
-				rc = catalog_apply(cat, &rec, &why);
+				rc = catalog_load_topic(cat, &rec, &why);
 			topics++;
+		} else if (rec.type == CATALOG_RECORD_BROKER_CONFIG) {
+			if (broker_configs++)
+				why = "holds two broker config records";
+			else
+				rc = catalog_apply(cat, &rec, &why);
 		} else if (state.version < 2) {
 			why = "holds a record other than a topic";
 		} else {
@@ -339,6 +523,8 @@ static int catalog_load_content(struct catalog *cat, const uint8_t *data,
 		return rc;
 	if (!why && off == 0)
 		why = "is empty";
+	if (!why)
+		why = catalog_owners_sort(cat);
 	if (!why && topics != state.topic_count)
 		why = "topic count does not match";
 	if (!why && state.next_stream_id < cat->next_stream_id)
@@ -398,12 +584,20 @@ static int catalog_snapshot_image(const struct catalog *cat,
 	};
 	catalog_objects_totals(&cat->objects, &rec);
 	int rc = catalog_record_encode(buf, &rec);
-	/* Stream order, so loading re-checks that stream ids only grow. */
+	if (!rc && cat->broker_config_count) {
+		rec = (struct catalog_record){
+			.type = CATALOG_RECORD_BROKER_CONFIG,
+			.seq = cat->seq,
+			.entries = cat->broker_configs,
+			.entry_count = cat->broker_config_count,
+		};
+		rc = catalog_record_encode(buf, &rec);
+	}
 	for (size_t i = 0; i < cat->count && !rc; i++) {
 		rec = (struct catalog_record){
 			.type = CATALOG_RECORD_TOPIC_CREATE,
 			.seq = cat->seq,
-			.topic = cat->by_stream[i],
+			.topic = cat->by_name[i],
 		};
 		rc = catalog_record_encode(buf, &rec);
 	}
@@ -564,6 +758,66 @@ static int catalog_new_topic_id(const struct catalog *cat, uint8_t id[16])
 	}
 }
 
+/* Checks a set of config entries: every key and value present, no key
+ * twice, and (topic) each valid for topic_config_validate.  Returns 0 or
+ * SL_EINVAL. */
+static int catalog_check_configs(const struct topic_config_entry *configs,
+				 size_t config_count, int topic)
+{
+	char err[256];
+	for (size_t i = 0; i < config_count; i++) {
+		if (!configs[i].name || !configs[i].name[0] ||
+		    !configs[i].value)
+			return SL_EINVAL;
+		if (topic && topic_config_validate(configs[i].name,
+						   configs[i].value, err,
+						   sizeof err))
+			return SL_EINVAL;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(configs[i].name, configs[j].name))
+				return SL_EINVAL;
+	}
+	return 0;
+}
+
+/* Checks create arguments; returns 0 or SL_EINVAL. */
+static int catalog_check_create(const char *name, int32_t partitions,
+				const struct topic_config_entry *configs,
+				size_t config_count)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len > TOPIC_NAME_MAX || partitions < 1)
+		return SL_EINVAL;
+	return catalog_check_configs(configs, config_count, 1);
+}
+
+/* Deep copy of n config entries into *out (NULL for n 0).  Returns 0 or
+ * SL_ENOMEM (nothing left allocated). */
+static int catalog_configs_copy(const struct topic_config_entry *configs,
+				size_t n, struct topic_config_entry **out)
+{
+	*out = NULL;
+	if (!n)
+		return 0;
+	struct topic_config_entry *c = calloc(n, sizeof *c);
+	if (!c)
+		return SL_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		c[i].name = strdup(configs[i].name);
+		c[i].value = strdup(configs[i].value);
+		if (!c[i].name || !c[i].value) {
+			for (size_t j = 0; j <= i; j++) {
+				free(c[j].name);
+				free(c[j].value);
+			}
+			free(c);
+			return SL_ENOMEM;
+		}
+	}
+	*out = c;
+	return 0;
+}
+
 /* Builds a new topic from the caller's arguments, with copies of configs.
  * Returns NULL (out of memory) or the topic. */
 static struct topic *catalog_topic_new(const char *name, int32_t partitions,
@@ -575,43 +829,15 @@ static struct topic *catalog_topic_new(const char *name, int32_t partitions,
 		return NULL;
 	strcpy(t->name, name);
 	t->partition_count = partitions;
-	if (config_count) {
-		t->configs = calloc(config_count, sizeof *t->configs);
-		if (!t->configs)
-			goto fail;
-	}
-	for (size_t i = 0; i < config_count; i++) {
-		t->config_count = i + 1;
-		t->configs[i].name = strdup(configs[i].name);
-		t->configs[i].value = strdup(configs[i].value);
-		if (!t->configs[i].name || !t->configs[i].value)
-			goto fail;
-	}
+	t->stream_ids = malloc((size_t)partitions * sizeof *t->stream_ids);
+	if (!t->stream_ids ||
+	    catalog_configs_copy(configs, config_count, &t->configs))
+		goto fail;
+	t->config_count = config_count;
 	return t;
 fail:
 	catalog_record_topic_free(t);
 	return NULL;
-}
-
-/* Checks create arguments; returns 0 or SL_EINVAL. */
-static int catalog_check_create(const char *name, int32_t partitions,
-				const struct topic_config_entry *configs,
-				size_t config_count)
-{
-	char err[256];
-	size_t len = strlen(name);
-	if (len == 0 || len > TOPIC_NAME_MAX || partitions < 1)
-		return SL_EINVAL;
-	for (size_t i = 0; i < config_count; i++) {
-		if (!configs[i].name || !configs[i].value ||
-		    topic_config_validate(configs[i].name, configs[i].value,
-					  err, sizeof err))
-			return SL_EINVAL;
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(configs[i].name, configs[j].name))
-				return SL_EINVAL;
-	}
-	return 0;
 }
 
 int catalog_topic_create(struct catalog *cat, const char *name,
@@ -627,13 +853,15 @@ int catalog_topic_create(struct catalog *cat, const char *name,
 		return SL_EEXIST;
 	if (cat->next_stream_id > UINT64_MAX - (uint64_t)partition_count)
 		return SL_EFULL;
-	if (catalog_reserve(cat))
+	if (catalog_reserve(cat) ||
+	    catalog_reserve_owners(cat, (size_t)partition_count))
 		return SL_ENOMEM;
 	struct topic *t = catalog_topic_new(name, partition_count, configs,
 					    config_count);
 	if (!t)
 		return SL_ENOMEM;
-	t->first_stream_id = cat->next_stream_id;
+	for (int32_t p = 0; p < partition_count; p++)
+		t->stream_ids[p] = cat->next_stream_id + (uint64_t)p;
 	rc = catalog_new_topic_id(cat, t->id);
 	if (!rc) {
 		struct catalog_record rec = {
@@ -649,9 +877,8 @@ int catalog_topic_create(struct catalog *cat, const char *name,
 	}
 	log_info("catalog: created topic %s, partitions %d, streams "
 		 "%llu-%llu", t->name, t->partition_count,
-		 (unsigned long long)t->first_stream_id,
-		 (unsigned long long)(t->first_stream_id +
-				      (uint64_t)t->partition_count - 1));
+		 (unsigned long long)topic_stream_id(t, 0),
+		 (unsigned long long)topic_stream_id(t, t->partition_count - 1));
 	if (out)
 		*out = t;
 	return 0;
@@ -679,6 +906,128 @@ int catalog_topic_delete(struct catalog *cat, const char *name)
 	return 0;
 }
 
+/* A heap topic that names t (id and name) for a TOPIC_CONFIG or
+ * PARTITIONS record, or NULL without memory. */
+static struct topic *catalog_topic_key(const struct topic *t)
+{
+	struct topic *key = calloc(1, sizeof *key);
+	if (key) {
+		strcpy(key->name, t->name);
+		memcpy(key->id, t->id, 16);
+	}
+	return key;
+}
+
+int catalog_topic_set_configs(struct catalog *cat, const char *name,
+			      const struct topic_config_entry *configs,
+			      size_t n)
+{
+	const struct topic *t = catalog_topic_by_name(cat, name);
+	if (!t)
+		return SL_ENOENT;
+	int rc = catalog_check_configs(configs, n, 1);
+	if (rc)
+		return rc;
+	struct topic *key = catalog_topic_key(t);
+	if (!key || catalog_configs_copy(configs, n, &key->configs)) {
+		catalog_record_topic_free(key);
+		return SL_ENOMEM;
+	}
+	key->config_count = n;
+	struct catalog_record rec = {
+		.type = CATALOG_RECORD_TOPIC_CONFIG,
+		.topic = key,
+	};
+	const char *why;
+	rc = catalog_commit(cat, &rec, &why);
+	/* applied, key holds the old set; else the new one: free either */
+	catalog_record_topic_free(key);
+	if (!rc)
+		log_info("catalog: topic %s now has %zu explicit configs",
+			 t->name, n);
+	return rc;
+}
+
+int catalog_topic_add_partitions(struct catalog *cat, const char *name,
+				 int32_t partition_count)
+{
+	const struct topic *t = catalog_topic_by_name(cat, name);
+	if (!t)
+		return SL_ENOENT;
+	if (partition_count <= t->partition_count)
+		return SL_EINVAL;
+	size_t added = (size_t)(partition_count - t->partition_count);
+	if (cat->next_stream_id > UINT64_MAX - (uint64_t)added)
+		return SL_EFULL;
+	/* Everything applying needs, so that it cannot fail once journaled. */
+	if (catalog_reserve_owners(cat, added))
+		return SL_ENOMEM;
+	struct topic *key = catalog_topic_key(t);
+	if (key)
+		key->stream_ids = malloc((size_t)partition_count *
+					 sizeof *key->stream_ids);
+	if (!key || !key->stream_ids) {
+		catalog_record_topic_free(key);
+		return SL_ENOMEM;
+	}
+	key->partition_count = partition_count;
+	memcpy(key->stream_ids, t->stream_ids,
+	       (size_t)t->partition_count * sizeof *t->stream_ids);
+	for (size_t i = 0; i < added; i++)
+		key->stream_ids[(size_t)t->partition_count + i] =
+			cat->next_stream_id + i;
+	int32_t before = t->partition_count;
+	struct catalog_record rec = {
+		.type = CATALOG_RECORD_PARTITIONS,
+		.topic = key,
+		.partitions_before = before,
+		.first_new_stream = cat->next_stream_id,
+	};
+	const char *why;
+	int rc = catalog_commit(cat, &rec, &why);
+	catalog_record_topic_free(key);
+	if (!rc)
+		log_info("catalog: topic %s grew from %d to %d partitions, "
+			 "streams %llu-%llu", t->name, before, partition_count,
+			 (unsigned long long)topic_stream_id(t, before),
+			 (unsigned long long)topic_stream_id(
+				 t, partition_count - 1));
+	return rc;
+}
+
+int catalog_broker_configs_set(struct catalog *cat,
+			       const struct topic_config_entry *configs,
+			       size_t n)
+{
+	int rc = catalog_check_configs(configs, n, 0);
+	if (rc)
+		return rc;
+	struct catalog_record rec = {
+		.type = CATALOG_RECORD_BROKER_CONFIG,
+		.entry_count = n,
+		.owns_arrays = 1, /* applying swaps in the copy */
+	};
+	if (catalog_configs_copy(configs, n, &rec.entries))
+		return SL_ENOMEM;
+	const char *why;
+	rc = catalog_commit(cat, &rec, &why);
+	catalog_record_clear(&rec);
+	if (!rc)
+		log_info("catalog: %zu broker config overrides", n);
+	return rc;
+}
+
+size_t catalog_broker_config_count(const struct catalog *cat)
+{
+	return cat->broker_config_count;
+}
+
+const struct topic_config_entry *catalog_broker_config_at(
+	const struct catalog *cat, size_t i)
+{
+	return i < cat->broker_config_count ? &cat->broker_configs[i] : NULL;
+}
+
 const struct topic *catalog_topic_by_name(const struct catalog *cat,
 					  const char *name)
 {
@@ -698,21 +1047,15 @@ const struct topic *catalog_topic_by_id(const struct catalog *cat,
 const struct topic *catalog_topic_by_stream(const struct catalog *cat,
 					    uint64_t stream_id)
 {
-	/* The last topic whose first stream id is <= stream_id. */
-	size_t lo = 0, hi = cat->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (cat->by_stream[mid]->first_stream_id <= stream_id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
-		return NULL;
-	const struct topic *t = cat->by_stream[lo - 1];
-	if (stream_id - t->first_stream_id >= (uint64_t)t->partition_count)
-		return NULL;
-	return t;
+	const struct catalog_owner *o = catalog_owner_find(cat, stream_id);
+	return o ? o->topic : NULL;
+}
+
+int32_t catalog_stream_partition(const struct catalog *cat,
+				 uint64_t stream_id)
+{
+	const struct catalog_owner *o = catalog_owner_find(cat, stream_id);
+	return o ? o->partition : -1;
 }
 
 size_t catalog_topic_count(const struct catalog *cat)
@@ -944,7 +1287,12 @@ void catalog_close(struct catalog *cat)
 		catalog_record_topic_free(cat->by_name[i]);
 	free(cat->by_name);
 	free(cat->by_id);
-	free(cat->by_stream);
+	free(cat->owners);
+	for (size_t i = 0; i < cat->broker_config_count; i++) {
+		free(cat->broker_configs[i].name);
+		free(cat->broker_configs[i].value);
+	}
+	free(cat->broker_configs);
 	catalog_objects_free(&cat->objects);
 	catalog_journal_close(&cat->journal);
 	if (cat->dir_fd >= 0)

@@ -1,6 +1,7 @@
 /*
  * The catalog: brokerd's durable metadata (topics, their partitions' stream
- * ids, topic ids and configs, the brokerd generation) and the state of
+ * ids, topic ids and configs, broker config overrides, the brokerd
+ * generation) and the state of
  * object storage, the system of record (which objects hold which offsets of
  * which stream, how far the WAL has been uploaded, each stream's log start
  * offset).  brokerd is its only writer; uploaderd and compactd propose
@@ -34,10 +35,19 @@ struct topic {
 	char name[TOPIC_NAME_MAX + 1];
 	uint8_t id[16];            /* topic id (UUID v4 bytes) */
 	int32_t partition_count;
-	uint64_t first_stream_id;  /* partition p has stream id first_stream_id + p */
-	size_t config_count;       /* only keys set explicitly at creation */
+	/* partition p has stream id stream_ids[p]: consecutive at creation,
+	 * but partitions added later get ids handed out after other topics' */
+	uint64_t *stream_ids;
+	size_t config_count;       /* only keys set explicitly */
 	struct topic_config_entry *configs;
 };
+
+/* The stream id of partition p of topic t; p must be in
+ * [0, t->partition_count). */
+static inline uint64_t topic_stream_id(const struct topic *t, int32_t p)
+{
+	return t->stream_ids[p];
+}
 
 struct catalog;
 
@@ -70,6 +80,40 @@ const struct topic *catalog_topic_by_id(const struct catalog *cat,
 /* The topic owning a stream id, or NULL (deleted or unknown). */
 const struct topic *catalog_topic_by_stream(const struct catalog *cat,
 					    uint64_t stream_id);
+/* The partition index of a live topic's stream, or -1. */
+int32_t catalog_stream_partition(const struct catalog *cat,
+				 uint64_t stream_id);
+
+/* Replaces the explicitly set configs of a topic with configs (copied; n 0
+ * returns every key to its default).  Journaled before it applies; the new
+ * values are in force as soon as the call returns (readers look them up at
+ * use time).  Returns 0, SL_ENOENT, SL_EINVAL (a config that
+ * topic_config_validate rejects, a null value, or a key given twice),
+ * SL_ENOMEM or SL_EIO. */
+int catalog_topic_set_configs(struct catalog *cat, const char *name,
+			      const struct topic_config_entry *configs,
+			      size_t n);
+
+/* Grows a topic to partition_count partitions; the new ones get fresh
+ * stream ids.  The topic pointer stays valid; its stream_ids array moves.
+ * Returns 0, SL_ENOENT, SL_EINVAL (not an increase), SL_EFULL (stream ids
+ * exhausted), SL_ENOMEM or SL_EIO. */
+int catalog_topic_add_partitions(struct catalog *cat, const char *name,
+				 int32_t partition_count);
+
+/* Broker config overrides made at run time (AlterConfigs on a broker
+ * resource): the complete set replaces the previous one.  Values are
+ * stored as given; brokerd (dynconfig.c) checks them first.  Returns 0,
+ * SL_EINVAL (empty key, null value, a key twice), SL_ENOMEM or SL_EIO. */
+int catalog_broker_configs_set(struct catalog *cat,
+			       const struct topic_config_entry *configs,
+			       size_t n);
+
+/* The broker config overrides: how many, and the i-th (NULL past the end)
+ * in the order they were set. */
+size_t catalog_broker_config_count(const struct catalog *cat);
+const struct topic_config_entry *catalog_broker_config_at(
+	const struct catalog *cat, size_t i);
 
 /* Number of topics, and the i-th in name order (for Metadata). */
 size_t catalog_topic_count(const struct catalog *cat);

@@ -110,7 +110,19 @@ void catalog_record_topic_free(struct topic *topic)
 		free(topic->configs[i].value);
 	}
 	free(topic->configs);
+	free(topic->stream_ids);
 	free(topic);
+}
+
+/* Frees n config entries and their array. */
+static void catalog_record_entries_free(struct topic_config_entry *e,
+					size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].name);
+		free(e[i].value);
+	}
+	free(e);
 }
 
 void catalog_record_clear(struct catalog_record *rec)
@@ -122,7 +134,10 @@ void catalog_record_clear(struct catalog_record *rec)
 		free((void *)rec->retired_ms);
 		free((void *)rec->blocks);
 		free((void *)rec->ids);
+		catalog_record_entries_free(rec->entries, rec->entry_count);
 	}
+	rec->entries = NULL;
+	rec->entry_count = 0;
 	rec->objects = NULL;
 	rec->retired_ms = NULL;
 	rec->blocks = NULL;
@@ -185,11 +200,31 @@ static size_t catalog_record_object_body_len(const struct catalog_record *rec)
 	}
 }
 
+/* Encoded length of a configs list (count, then the entries), or 0 if an
+ * entry does not fit its length fields or the list the body limit. */
+static size_t catalog_record_configs_len(const struct topic_config_entry *c,
+					 size_t n)
+{
+	size_t len = 4;
+	if (n > CATALOG_RECORD_MAX_BODY / 6)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t klen = strlen(c[i].name);
+		size_t vlen = strlen(c[i].value);
+		if (klen > UINT16_MAX || vlen > CATALOG_RECORD_MAX_BODY)
+			return 0;
+		len += 2 + klen + 4 + vlen;
+		if (len > CATALOG_RECORD_MAX_BODY)
+			return 0;
+	}
+	return len;
+}
+
 /* Body length of rec, or 0 if a field does not fit its encoding. */
 static size_t catalog_record_body_len(const struct catalog_record *rec)
 {
 	const struct topic *t = rec->topic;
-	size_t n;
+	size_t n, configs;
 
 	switch (rec->type) {
 	case CATALOG_RECORD_GENERATION:
@@ -199,15 +234,24 @@ static size_t catalog_record_body_len(const struct catalog_record *rec)
 	case CATALOG_RECORD_TOPIC_DELETE:
 		return 8 + 16 + 2 + strlen(t->name);
 	case CATALOG_RECORD_TOPIC_CREATE:
-		n = 8 + 16 + 8 + 4 + 2 + strlen(t->name) + 4;
-		for (size_t i = 0; i < t->config_count; i++) {
-			size_t klen = strlen(t->configs[i].name);
-			size_t vlen = strlen(t->configs[i].value);
-			if (klen > UINT16_MAX || vlen > CATALOG_RECORD_MAX_BODY)
-				return 0;
-			n += 2 + klen + 4 + vlen;
-		}
-		return n;
+	case CATALOG_RECORD_TOPIC_CONFIG:
+		configs = catalog_record_configs_len(t->configs,
+						     t->config_count);
+		if (!configs)
+			return 0;
+		n = 8 + 16 + 2 + strlen(t->name) + configs;
+		if (rec->type == CATALOG_RECORD_TOPIC_CONFIG)
+			return n;
+		if (t->partition_count < 1 ||
+		    (uint64_t)t->partition_count > CATALOG_RECORD_MAX_BODY / 8)
+			return 0;
+		return n + 4 + 8 * (size_t)t->partition_count;
+	case CATALOG_RECORD_PARTITIONS:
+		return 8 + 16 + 2 + strlen(t->name) + 4 + 4 + 8;
+	case CATALOG_RECORD_BROKER_CONFIG:
+		configs = catalog_record_configs_len(rec->entries,
+						     rec->entry_count);
+		return configs ? 8 + configs : 0;
 	default:
 		return catalog_record_object_body_len(rec);
 	}
@@ -220,6 +264,23 @@ static uint8_t *catalog_record_put_str16(uint8_t *p, const char *s)
 	be16_put(p, (uint16_t)len);
 	memcpy(p + 2, s, len);
 	return p + 2 + len;
+}
+
+/* Stores a configs list (count, entries) at p; returns the byte after. */
+static uint8_t *catalog_record_put_configs(uint8_t *p,
+					   const struct topic_config_entry *c,
+					   size_t n)
+{
+	be32_put(p, (uint32_t)n);
+	p += 4;
+	for (size_t i = 0; i < n; i++) {
+		p = catalog_record_put_str16(p, c[i].name);
+		size_t vlen = strlen(c[i].value);
+		be32_put(p, (uint32_t)vlen);
+		memcpy(p + 4, c[i].value, vlen);
+		p += 4 + vlen;
+	}
+	return p;
 }
 
 /* Stores an object's 48 bytes at p; returns the byte after them. */
@@ -358,18 +419,28 @@ int catalog_record_encode(struct catalog_record_buf *buf,
 		break;
 	case CATALOG_RECORD_TOPIC_CREATE:
 		memcpy(p, t->id, 16);
-		be64_put(p + 16, t->first_stream_id);
-		be32_put(p + 24, (uint32_t)t->partition_count);
-		p = catalog_record_put_str16(p + 28, t->name);
-		be32_put(p, (uint32_t)t->config_count);
-		p += 4;
-		for (size_t i = 0; i < t->config_count; i++) {
-			p = catalog_record_put_str16(p, t->configs[i].name);
-			size_t vlen = strlen(t->configs[i].value);
-			be32_put(p, (uint32_t)vlen);
-			memcpy(p + 4, t->configs[i].value, vlen);
-			p += 4 + vlen;
-		}
+		be32_put(p + 16, (uint32_t)t->partition_count);
+		p = catalog_record_put_str16(p + 20, t->name);
+		p = catalog_record_put_configs(p, t->configs, t->config_count);
+		for (int32_t i = 0; i < t->partition_count; i++, p += 8)
+			be64_put(p, t->stream_ids[i]);
+		break;
+	case CATALOG_RECORD_TOPIC_CONFIG:
+		memcpy(p, t->id, 16);
+		p = catalog_record_put_str16(p + 16, t->name);
+		p = catalog_record_put_configs(p, t->configs, t->config_count);
+		break;
+	case CATALOG_RECORD_PARTITIONS:
+		memcpy(p, t->id, 16);
+		p = catalog_record_put_str16(p + 16, t->name);
+		be32_put(p, (uint32_t)rec->partitions_before);
+		be32_put(p + 4, (uint32_t)t->partition_count);
+		be64_put(p + 8, rec->first_new_stream);
+		p += 16;
+		break;
+	case CATALOG_RECORD_BROKER_CONFIG:
+		p = catalog_record_put_configs(p, rec->entries,
+					       rec->entry_count);
 		break;
 	default:
 		p = catalog_record_put_object_body(p, rec);
@@ -387,19 +458,80 @@ int catalog_record_encode(struct catalog_record_buf *buf,
 	return 0;
 }
 
-/* Decodes the body of a TOPIC_CREATE or TOPIC_DELETE record after its seq
- * into a new topic; returns NULL if the content is inconsistent. */
-static struct topic *catalog_record_parse_topic(struct catalog_reader *r,
-						enum catalog_record_type type)
+/* Reads a configs list into a new array (*out, *n); a short read, a NUL
+ * or an empty key sets the sticky error (what was read stays in *out for
+ * the caller to free). */
+static void catalog_reader_configs(struct catalog_reader *r,
+				   struct topic_config_entry **out, size_t *n)
 {
+	uint32_t count = catalog_reader_u32(r);
+	/* Each config takes at least 6 bytes: bounds the allocation. */
+	if (r->err || count > r->left / 6) {
+		r->err = 1;
+		return;
+	}
+	if (!count)
+		return;
+	struct topic_config_entry *c = calloc(count, sizeof *c);
+	if (!c) {
+		r->err = 1;
+		return;
+	}
+	*out = c;
+	for (uint32_t i = 0; i < count; i++) {
+		c[i].name = catalog_reader_str(r, catalog_reader_u16(r));
+		*n = i + 1;
+		c[i].value = catalog_reader_str(r, catalog_reader_u32(r));
+		if (r->err || !c[i].name[0]) {
+			r->err = 1;
+			return;
+		}
+	}
+}
+
+/* Reads a TOPIC_CREATE's stream ids: version 3 lists them (ascending,
+ * never 0); versions 1 and 2 give the first, the rest follow it.  Returns
+ * 0, or -1 if they are inconsistent. */
+static int catalog_reader_stream_ids(struct catalog_reader *r,
+				     struct topic *t, uint16_t version,
+				     uint64_t first)
+{
+	uint64_t count = (uint64_t)t->partition_count;
+	if (t->partition_count < 1 || count > CATALOG_RECORD_MAX_BODY / 8)
+		return -1;
+	if (version >= 3 && (r->err || count > r->left / 8))
+		return -1;
+	if (version < 3 && (first == 0 || first > UINT64_MAX - count))
+		return -1;
+	t->stream_ids = malloc((size_t)count * sizeof *t->stream_ids);
+	if (!t->stream_ids)
+		return -1;
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t id = version >= 3 ? catalog_reader_u64(r) : first + i;
+		if (id == 0 || (i > 0 && id <= t->stream_ids[i - 1]))
+			return -1;
+		t->stream_ids[i] = id;
+	}
+	return 0;
+}
+
+/* Decodes the body of a topic record (TOPIC_CREATE, TOPIC_DELETE,
+ * TOPIC_CONFIG, PARTITIONS) after its seq into a new topic; returns NULL if
+ * the content is inconsistent. */
+static struct topic *catalog_record_parse_topic(struct catalog_reader *r,
+						struct catalog_record *rec)
+{
+	enum catalog_record_type type = rec->type;
 	struct topic *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
 	const uint8_t *id = catalog_reader_take(r, 16);
 	if (id)
 		memcpy(t->id, id, 16);
+	uint64_t first = 0;
 	if (type == CATALOG_RECORD_TOPIC_CREATE) {
-		t->first_stream_id = catalog_reader_u64(r);
+		if (rec->version < 3)
+			first = catalog_reader_u64(r);
 		t->partition_count = (int32_t)catalog_reader_u32(r);
 	}
 	size_t name_len = catalog_reader_u16(r);
@@ -408,30 +540,32 @@ static struct topic *catalog_record_parse_topic(struct catalog_reader *r,
 	    memchr(name, 0, name_len))
 		goto bad;
 	memcpy(t->name, name, name_len);
-	if (type == CATALOG_RECORD_TOPIC_DELETE)
-		return t;
 
-	if (t->partition_count < 1 || t->first_stream_id == 0 ||
-	    t->first_stream_id > UINT64_MAX - (uint64_t)t->partition_count)
-		goto bad;
-	uint32_t count = catalog_reader_u32(r);
-	/* Each config takes at least 6 bytes: bounds the allocation. */
-	if (r->err || count > r->left / 6)
-		goto bad;
-	if (count) {
-		t->configs = calloc(count, sizeof *t->configs);
-		if (!t->configs)
+	switch (type) {
+	case CATALOG_RECORD_TOPIC_DELETE:
+		return t;
+	case CATALOG_RECORD_PARTITIONS: {
+		rec->partitions_before = (int32_t)catalog_reader_u32(r);
+		t->partition_count = (int32_t)catalog_reader_u32(r);
+		rec->first_new_stream = catalog_reader_u64(r);
+		uint64_t added = (uint64_t)t->partition_count -
+				 (uint64_t)rec->partitions_before;
+		if (r->err || rec->partitions_before < 1 ||
+		    t->partition_count <= rec->partitions_before ||
+		    rec->first_new_stream == 0 ||
+		    rec->first_new_stream > UINT64_MAX - added)
 			goto bad;
+		return t;
 	}
-	for (uint32_t i = 0; i < count; i++) {
-		t->configs[i].name = catalog_reader_str(r,
-							catalog_reader_u16(r));
-		t->config_count = i + 1;
-		t->configs[i].value = catalog_reader_str(r,
-							 catalog_reader_u32(r));
-		if (r->err || !t->configs[i].name[0])
-			goto bad;
+	default:
+		break;
 	}
+	catalog_reader_configs(r, &t->configs, &t->config_count);
+	if (r->err)
+		goto bad;
+	if (type == CATALOG_RECORD_TOPIC_CREATE &&
+	    catalog_reader_stream_ids(r, t, rec->version, first) < 0)
+		goto bad;
 	return t;
 bad:
 	catalog_record_topic_free(t);
@@ -654,13 +788,28 @@ enum catalog_record_status catalog_record_parse(const uint8_t *data,
 		rec->stream_total = catalog_reader_u64(&r);
 		rec->block_total = catalog_reader_u64(&r);
 		break;
+	case CATALOG_RECORD_TOPIC_CONFIG:
+	case CATALOG_RECORD_PARTITIONS:
+		if (version < 3) {
+			*why = "record type not in format versions 1 and 2";
+			return CATALOG_RECORD_BAD;
+		}
+		/* fall through */
 	case CATALOG_RECORD_TOPIC_CREATE:
 	case CATALOG_RECORD_TOPIC_DELETE:
 		if (r.err)
 			break;
-		rec->topic = catalog_record_parse_topic(&r, type);
+		rec->topic = catalog_record_parse_topic(&r, rec);
 		if (!rec->topic)
 			r.err = 1;
+		break;
+	case CATALOG_RECORD_BROKER_CONFIG:
+		if (version < 3) {
+			*why = "record type not in format versions 1 and 2";
+			return CATALOG_RECORD_BAD;
+		}
+		rec->owns_arrays = 1;
+		catalog_reader_configs(&r, &rec->entries, &rec->entry_count);
 		break;
 	case CATALOG_RECORD_UPLOAD:
 	case CATALOG_RECORD_REPLACE:

@@ -9,8 +9,12 @@
  * idempotent: a record whose seq the snapshot already covers is skipped.
  *   GENERATION    seq, generation u64
  *   TOPIC_CREATE  seq, topic id [16], first stream id u64, partition count
- *                 i32, name (u16 length, bytes), config count u32, then per
- *                 config key (u16 length, bytes) and value (u32 length, bytes)
+ *                 i32, name (u16 length, bytes), configs (versions 1, 2;
+ *                 partition p has stream id first + p); from version 3:
+ *                 seq, topic id [16], partition count i32, name, configs,
+ *                 then each partition's stream id u64 (ascending)
+ *   configs       count u32, then per config key (u16 length, bytes) and
+ *                 value (u32 length, bytes)
  *   TOPIC_DELETE  seq, topic id [16], name (u16 length, bytes)
  *   STATE         seq (last applied), generation u64, next stream id u64,
  *                 topic count u32 (first record of a snapshot only); from
@@ -34,7 +38,16 @@
  *   block (56 bytes): stream id or object id u64, start offset i64, end
  *     offset i64, max timestamp i64, record count u64, position u64,
  *     size u32, CRC-32C u32
- * Version 1 files (topics only) still load; records are written as 2.
+ * Version 3 gives partitions their own stream ids (CreatePartitions adds
+ * partitions whose ids are not next to the first ones) and adds:
+ *   TOPIC_CONFIG  seq, topic id [16], name, configs: the topic's whole
+ *                 explicit config set after an AlterConfigs
+ *   PARTITIONS    seq, topic id [16], name, partition count before i32,
+ *                 after i32, stream id of the first new partition u64 (the
+ *                 new ones get consecutive fresh ids)
+ *   BROKER_CONFIG seq, configs: the whole set of broker config overrides
+ *                 (journal, and snapshots when it is not empty)
+ * Version 1 and 2 files still load; records are written as 3.
  */
 #ifndef SLUICE_CATALOG_RECORD_H
 #define SLUICE_CATALOG_RECORD_H
@@ -45,7 +58,7 @@
 #include "brokerd/catalog/catalog.h"
 
 #define CATALOG_RECORD_MAGIC 0x534c434au /* "SLCJ" */
-#define CATALOG_RECORD_VERSION 2u      /* written; 1 is still read */
+#define CATALOG_RECORD_VERSION 3u      /* written; 1 and 2 are still read */
 #define CATALOG_RECORD_HEADER_BYTES 20u
 #define CATALOG_RECORD_MAX_BODY (16u << 20)
 
@@ -61,6 +74,10 @@ enum catalog_record_type {
 	CATALOG_RECORD_LOG_START = 8,
 	CATALOG_RECORD_OBJECTS = 9,
 	CATALOG_RECORD_STREAM = 10,
+	/* from version 3 */
+	CATALOG_RECORD_TOPIC_CONFIG = 11,
+	CATALOG_RECORD_PARTITIONS = 12,
+	CATALOG_RECORD_BROKER_CONFIG = 13,
 };
 
 #define CATALOG_RECORD_OBJECT_BYTES 48u
@@ -77,9 +94,18 @@ struct catalog_record {
 	uint32_t topic_count;    /* STATE */
 	/* STATE from version 2: uploaded end and what the snapshot holds */
 	uint64_t uploaded_end, object_total, stream_total, block_total;
-	/* TOPIC_CREATE: the whole topic; TOPIC_DELETE: id and name only.
-	 * catalog_record_parse allocates it; the parser's caller owns it. */
+	/* TOPIC_CREATE: the whole topic; TOPIC_DELETE: id and name only;
+	 * TOPIC_CONFIG: id, name and the new configs; PARTITIONS: id, name,
+	 * the new partition count, and (built by the committer, NULL when
+	 * parsed) the whole new stream id array.  catalog_record_parse
+	 * allocates it; the parser's caller owns it. */
 	struct topic *topic;
+	int32_t partitions_before;  /* PARTITIONS */
+	uint64_t first_new_stream;  /* PARTITIONS */
+	/* BROKER_CONFIG: the overrides (heap copies when parsed, freed by
+	 * catalog_record_clear; the caller's array otherwise) */
+	struct topic_config_entry *entries;
+	size_t entry_count;
 	/* UPLOAD: the object; REPLACE: the outputs; OBJECTS: a chunk of the
 	 * snapshot's objects with retired_ms beside them */
 	const struct catalog_object *objects;
@@ -128,10 +154,11 @@ enum catalog_record_status catalog_record_parse(const uint8_t *data,
 						size_t *used,
 						const char **why);
 
-/* Frees what a parsed record still owns (topic, and arrays if owned). */
+/* Frees what a parsed record still owns (topic, and arrays and entries if
+ * owned). */
 void catalog_record_clear(struct catalog_record *rec);
 
-/* Frees a topic with its configs (NULL is fine). */
+/* Frees a topic with its configs and stream ids (NULL is fine). */
 void catalog_record_topic_free(struct topic *topic);
 
 void catalog_record_buf_free(struct catalog_record_buf *buf);

@@ -1,13 +1,16 @@
 /*
  * The catalog snapshot file (<dir>/catalog.snapshot): the whole catalog
- * state as catalog records (a STATE record, then one TOPIC_CREATE per
- * topic), behind a header that makes a damaged or partial file detectable.
+ * state as catalog records (a STATE record, the BROKER_CONFIG record if
+ * there are overrides, one TOPIC_CREATE per topic, then the object
+ * storage records), behind a header that makes a damaged or partial file
+ * detectable.
  *
  * Header (CATALOG_SNAPSHOT_HEADER_BYTES, big-endian):
  *   magic u32, format version u16, reserved u16 (0), content length u64,
  *   content CRC-32C u32, header CRC-32C u32 (over the 20 bytes before it)
- * Version 2 adds object storage to the content (catalog_record.h); version
- * 1 files (topics only) are still read.  The header and content together
+ * Version 2 adds object storage to the content (catalog_record.h), version
+ * 3 per-partition stream ids and broker config overrides; version 1 and 2
+ * files are still read.  The header and content together
  * are the snapshot's "image", the bytes copied to the bucket.
  */
 #ifndef SLUICE_CATALOG_SNAPSHOT_H
@@ -17,7 +20,7 @@
 #include <stdint.h>
 
 #define CATALOG_SNAPSHOT_MAGIC 0x534c4353u /* "SLCS" */
-#define CATALOG_SNAPSHOT_VERSION 2u
+#define CATALOG_SNAPSHOT_VERSION 3u
 #define CATALOG_SNAPSHOT_HEADER_BYTES 24u
 
 /* Fills in the header of an image of len bytes whose content follows the

@@ -2,7 +2,11 @@
  * The cold-read block cache (see block_cache.h): a hash of entries by
  * (object id, position) with an LRU list of loaded ones.  Loads in flight
  * are entries without bytes; a failed load is remembered for a short
- * back-off so a broken S3 is not hammered by every fetch.
+ * back-off so a broken S3 is not hammered by every fetch.  A load that
+ * finds its object deleted because compaction replaced it is not a
+ * failure: the entry goes and the waiting fetches re-plan against the
+ * catalog, which already points at the replacement (compactd deletes
+ * inputs only after the replace is committed).
  */
 #include "block_cache.h"
 
@@ -78,6 +82,15 @@ static void cache_make_room(uint64_t need)
 	}
 }
 
+/* Whether a GET that found no object means compactd deleted it after the
+ * catalog moved on (the object is retired or forgotten): then the blocks
+ * are elsewhere now, and a re-plan against the catalog finds them. */
+static int cache_object_replaced(const struct objstore_result *res, uint64_t id)
+{
+	return res->status == SL_ENOENT &&
+	       catalog_object_is_retired(broker.catalog, id, NULL) != 0;
+}
+
 /* Object store callback: a block arrived (or did not). */
 static void cache_on_loaded(void *arg, const struct objstore_result *res)
 {
@@ -85,6 +98,17 @@ static void cache_on_loaded(void *arg, const struct objstore_result *res)
 	e->loading = 0;
 	if (!cache_os) { /* shutting down */
 		free(e);
+		return;
+	}
+	if (cache_object_replaced(res, e->blk.object_id)) {
+		/* not a failure: forget the entry (nothing will ask for this
+		 * key again) and let the waiting fetches re-plan */
+		log_info("cold read: object %016" PRIx64 " was compacted away; "
+			 "reading its replacement", e->blk.object_id);
+		LIST_REMOVE(e, hash_link);
+		free(e);
+		if (cache_wake)
+			cache_wake();
 		return;
 	}
 	int ok = res->status == 0 && res->len == e->blk.size &&

@@ -1,6 +1,7 @@
 /*
  * General control operations: hello (who brokerd is: generation, WAL,
- * shared memory, what is uploaded), status, subscribe.
+ * shared memory, what is uploaded), status, subscribe (to "regions" for
+ * uploaderd, "compaction" for compactd).
  */
 #include "control_ops.h"
 
@@ -91,7 +92,7 @@ json_t *control_op_status(struct control_conn *cc, json_t *req)
 json_t *control_op_subscribe(struct control_conn *cc, json_t *req)
 {
 	const char *topic = json_string_value(json_object_get(req, "topic"));
-	if (!topic || strcmp(topic, "regions"))
+	if (!topic || (strcmp(topic, "regions") && strcmp(topic, "compaction")))
 		return control_error("subscribe: unknown topic");
 	control_subscribe(cc, topic);
 	return json_pack("{s:b}", "ok", 1);

@@ -12,7 +12,12 @@
 	X("status", control_op_status)                                         \
 	X("subscribe", control_op_subscribe)                                   \
 	X("report", control_op_report)                                         \
-	X("commit_upload", upload_op_commit)
+	X("commit_upload", upload_op_commit)                                   \
+	X("streams", compaction_op_streams)                                    \
+	X("objects", compaction_op_objects)                                    \
+	X("replace_objects", compaction_op_replace)                            \
+	X("forget_objects", compaction_op_forget)                              \
+	X("compact_now", compaction_op_compact_now)
 
 #define CONTROL_OP_DECL(name, fn) json_t *fn(struct control_conn *cc, json_t *req);
 CONTROL_OPS(CONTROL_OP_DECL)

@@ -154,7 +154,7 @@ static int64_t fetch_plan_partition(struct fetch_ctx *ctx, const struct topic *t
 	fp->cold = NULL;
 	if (t && fp->index >= 0 && fp->index < t->partition_count)
 		fp->part = partition_by_stream(broker.partitions,
-					       t->first_stream_id + (uint64_t)fp->index);
+					       topic_stream_id(t, fp->index));
 	struct partition *p = fp->part;
 	if (!p) {
 		fp->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;

@@ -146,7 +146,7 @@ list_offsets_partition(const struct topic *t, int32_t partition_index,
 	if (!t || partition_index < 0 || partition_index >= t->partition_count)
 		return res;
 	const struct partition *p = partition_by_stream(
-		broker.partitions, t->first_stream_id + (uint64_t)partition_index);
+		broker.partitions, topic_stream_id(t, partition_index));
 	if (!p)
 		return res;
 	res.error = KERR_NONE;

@@ -158,7 +158,7 @@ static void produce_partition(const struct topic *t, int16_t acks,
 	struct partition *part = NULL;
 	if (t && res->index >= 0 && res->index < t->partition_count)
 		part = partition_by_stream(broker.partitions,
-					   t->first_stream_id + (uint64_t)res->index);
+					   topic_stream_id(t, res->index));
 	if (!part) {
 		res->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return;

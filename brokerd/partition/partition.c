@@ -86,7 +86,7 @@ static void partition_table_grow(struct partition_table *pt)
 int partition_table_add_topic(struct partition_table *pt, const struct topic *t)
 {
 	for (int32_t i = 0; i < t->partition_count; i++) {
-		uint64_t id = t->first_stream_id + (uint64_t)i;
+		uint64_t id = topic_stream_id(t, i);
 		struct partition *existing = partition_by_stream(pt, id);
 		if (existing) {
 			existing->topic = t;
@@ -113,7 +113,7 @@ int partition_table_add_topic(struct partition_table *pt, const struct topic *t)
 void partition_table_remove_topic(struct partition_table *pt, const struct topic *t)
 {
 	for (int32_t i = 0; i < t->partition_count; i++) {
-		uint64_t id = t->first_stream_id + (uint64_t)i;
+		uint64_t id = topic_stream_id(t, i);
 		struct partition_node **pp = &pt->buckets[partition_hash(id, pt->nbuckets)];
 		for (; *pp; pp = &(*pp)->next) {
 			if ((*pp)->part.stream_id == id) {
@@ -143,7 +143,7 @@ struct partition *partition_by_name(struct partition_table *pt, const char *topi
 	const struct topic *t = catalog_topic_by_name(broker.catalog, topic);
 	if (!t || index < 0 || index >= t->partition_count)
 		return NULL;
-	return partition_by_stream(pt, t->first_stream_id + (uint64_t)index);
+	return partition_by_stream(pt, topic_stream_id(t, index));
 }
 
 void partition_table_drop_below(struct partition_table *pt, uint64_t wal_pos)

@@ -10,7 +10,6 @@
 
 #include <stdlib.h>
 
-#include "brokerd/protocol/kreader.h"
 #include "common/bytes.h"
 #include "common/codec.h"
 #include "common/crc32c.h"
@@ -27,72 +26,28 @@ int64_t record_batch_size(const uint8_t *p, size_t avail)
 }
 
 /* Walks count records laid out in recs[0..len) (the bytes after the batch
- * header, decompressed if need be); on each record calls fn (may be NULL),
- * which stops the walk by returning nonzero.  Returns 0, or -1 when the
- * records do not parse or their count or offset deltas are inconsistent. */
+ * header, decompressed if need be) with common/record_batch.h's iterator;
+ * on each record calls fn (may be NULL), which stops the walk by returning
+ * nonzero.  strict also requires offset deltas 0, 1, 2... (a produced
+ * batch); without it they only ascend (a batch compactd compacted).
+ * Returns 0, or -1 when the records do not parse or their count or offset
+ * deltas are inconsistent. */
 static int record_batch_walk(const uint8_t *recs, size_t len, int32_t count,
+			     int strict,
 			     int (*fn)(void *arg, int64_t ts_delta,
 				       int32_t offset_delta),
 			     void *arg)
 {
-	struct kreader r;
-	kreader_init(&r, recs, len, 0);
-	for (int32_t i = 0; i < count; i++) {
-		int32_t rec_len = kr_varint(&r);
-		if (kreader_failed(&r) || rec_len < 0 ||
-		    (size_t)rec_len > kreader_left(&r))
+	struct record_batch_iter it;
+	struct record_batch_record rec;
+	int rc;
+	record_batch_iter_init(&it, recs, len, count);
+	while ((rc = record_batch_iter_next(&it, &rec)) == 1) {
+		if (strict && rec.offset_delta != it.index - 1)
 			return -1;
-		const uint8_t *rec_end = r.p + rec_len;
-		struct kreader rec;
-		kreader_init(&rec, r.p, (size_t)rec_len, 0);
-		(void)kr_i8(&rec); /* attributes */
-		int64_t ts_delta = kr_varlong(&rec);
-		int32_t offset_delta = kr_varint(&rec);
-		int32_t key_len = kr_varint(&rec);
-		if (key_len < -1 || (key_len > 0 && !kr_raw(&rec, (size_t)key_len)))
-			return -1;
-		int32_t value_len = kr_varint(&rec);
-		if (value_len < -1 ||
-		    (value_len > 0 && !kr_raw(&rec, (size_t)value_len)))
-			return -1;
-		int32_t headers = kr_varint(&rec);
-		if (headers < 0)
-			return -1;
-		for (int32_t h = 0; h < headers && !kreader_failed(&rec); h++) {
-			int32_t hk = kr_varint(&rec);
-			if (hk < 0 || (hk > 0 && !kr_raw(&rec, (size_t)hk)))
-				return -1;
-			int32_t hv = kr_varint(&rec);
-			if (hv < -1 || (hv > 0 && !kr_raw(&rec, (size_t)hv)))
-				return -1;
-		}
-		if (kreader_failed(&rec) || rec.p != rec_end || offset_delta != i)
-			return -1;
-		r.p = rec_end;
-		if (fn && fn(arg, ts_delta, offset_delta))
+		if (fn && fn(arg, rec.timestamp_delta, rec.offset_delta))
 			return 0;
 	}
-	return kreader_left(&r) == 0 ? 0 : -1;
-}
-
-/* The records section of the batch p[0..len) (len >= RB_HEADER_BYTES):
- * the bytes themselves, or a decompressed copy in *owned that the caller
- * frees.  Returns 0, SL_ECORRUPT (does not decompress, or to more than
- * RB_RECORDS_MAX_BYTES), SL_EINVAL (unknown codec) or SL_ENOMEM. */
-static int record_batch_records(const uint8_t *p, size_t len,
-				const uint8_t **recs, size_t *recs_len,
-				uint8_t **owned)
-{
-	int codec = be16_get(p + RB_OFF_ATTRIBUTES) & RB_ATTR_CODEC_MASK;
-	*owned = NULL;
-	if (codec == CODEC_NONE) {
-		*recs = p + RB_HEADER_BYTES;
-		*recs_len = len - RB_HEADER_BYTES;
-		return 0;
-	}
-	int rc = codec_decompress(codec, p + RB_HEADER_BYTES, len - RB_HEADER_BYTES,
-				  owned, recs_len, RB_RECORDS_MAX_BYTES);
-	*recs = *owned;
 	return rc;
 }
 
@@ -128,7 +83,7 @@ int record_batch_validate(const uint8_t *p, size_t len, struct record_batch_info
 	int rc = record_batch_records(p, len, &recs, &recs_len, &owned);
 	if (rc == SL_ENOMEM)
 		return KERR_KAFKA_STORAGE_ERROR; /* retriable: memory comes back */
-	if (rc == 0 && record_batch_walk(recs, recs_len, info->record_count,
+	if (rc == 0 && record_batch_walk(recs, recs_len, info->record_count, 1,
 					 NULL, NULL) < 0)
 		rc = SL_ECORRUPT;
 	free(owned);
@@ -194,7 +149,7 @@ int record_batch_find_timestamp(const uint8_t *p, size_t len, int64_t ts,
 	uint8_t *owned;
 	int rc = record_batch_records(p, len, &recs, &recs_len, &owned);
 	if (rc == 0)
-		rc = record_batch_walk(recs, recs_len, count, ts_search_visit, &s);
+		rc = record_batch_walk(recs, recs_len, count, 0, ts_search_visit, &s);
 	free(owned);
 	if (rc < 0)
 		return -1;

@@ -4,11 +4,8 @@
  * (after decompressing a copy of them) only to validate a produced batch and
  * to look up a timestamp.
  *
- * Layout: BaseOffset i64 | BatchLength i32 | PartitionLeaderEpoch i32 |
- * Magic i8 | CRC u32 (CRC-32C of Attributes..end) | Attributes i16 |
- * LastOffsetDelta i32 | BaseTimestamp i64 | MaxTimestamp i64 |
- * ProducerId i64 | ProducerEpoch i16 | BaseSequence i32 | Records count i32
- * | records...
+ * The layout (RB_OFF_*), the records section and the record iterator are
+ * in common/record_batch.h, which compactd shares.
  */
 #ifndef SLUICE_RECORD_BATCH_H
 #define SLUICE_RECORD_BATCH_H
@@ -16,32 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RB_OFF_BASE_OFFSET 0
-#define RB_OFF_BATCH_LENGTH 8
-#define RB_OFF_LEADER_EPOCH 12
-#define RB_OFF_MAGIC 16
-#define RB_OFF_CRC 17
-#define RB_OFF_ATTRIBUTES 21
-#define RB_OFF_LAST_OFFSET_DELTA 23
-#define RB_OFF_BASE_TIMESTAMP 27
-#define RB_OFF_MAX_TIMESTAMP 35
-#define RB_OFF_PRODUCER_ID 43
-#define RB_OFF_PRODUCER_EPOCH 51
-#define RB_OFF_BASE_SEQUENCE 53
-#define RB_OFF_RECORD_COUNT 57
-#define RB_HEADER_BYTES 61
-/* BatchLength counts the bytes after the BatchLength field. */
-#define RB_LENGTH_FIELD_END 12
-
-#define RB_ATTR_CODEC_MASK 0x07
-#define RB_ATTR_LOG_APPEND_TIME 0x08
-#define RB_ATTR_TRANSACTIONAL 0x10
-#define RB_ATTR_CONTROL 0x20
-
-/* Most bytes the records of one compressed batch may decompress to: 64
- * times the default message.max.bytes, far above what a client's
- * batch.size produces, low enough that a decompression bomb costs little. */
-#define RB_RECORDS_MAX_BYTES ((size_t)64 << 20)
+#include "common/record_batch.h"
 
 struct record_batch_info {
 	int32_t batch_length;

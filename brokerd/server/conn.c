@@ -82,6 +82,11 @@ int request_conn_alive(const struct request *req)
 	return req->conn != NULL;
 }
 
+const char *request_peer(const struct request *req)
+{
+	return req->conn ? req->conn->peer : "?";
+}
+
 /* Pauses or resumes reading according to the queue and output sizes. */
 static void conn_update_flow(struct conn *c)
 {

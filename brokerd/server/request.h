@@ -47,6 +47,9 @@ void request_complete(struct request *req);
 /* Whether the connection that sent req is still open. */
 int request_conn_alive(const struct request *req);
 
+/* The client's address, "host:port" ("?" once the connection has gone). */
+const char *request_peer(const struct request *req);
+
 /* Handlers, one file each under brokerd/handlers/. */
 #define API_HANDLER_DECL(key, name, min, max, flex, fn) int fn(struct request *req);
 #include "brokerd/protocol/api_table.h"

@@ -18,6 +18,7 @@
 
 #include "brokerd/broker.h"
 #include "brokerd/catalog/catalog.h"
+#include "brokerd/control/control_codec.h"
 #include "brokerd/control/control_ops.h"
 #include "brokerd/partition/partition.h"
 #include "brokerd/shm/segment.h"
@@ -29,8 +30,6 @@
 #include "common/log.h"
 #include "common/shm_layout.h"
 
-#define UPLOAD_MAX_BLOCKS 1000000
-
 /* Reads a non-negative JSON integer field; -1 when missing or negative. */
 static int64_t upload_json_u(json_t *obj, const char *key)
 {
@@ -38,49 +37,6 @@ static int64_t upload_json_u(json_t *obj, const char *key)
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
 		return -1;
 	return json_integer_value(v);
-}
-
-/* Decodes the blocks array; returns the count, or -1 when malformed. */
-static ssize_t upload_parse_blocks(json_t *arr, uint64_t object_id,
-				   struct catalog_block **out)
-{
-	size_t n = json_array_size(arr);
-	if (!json_is_array(arr) || n > UPLOAD_MAX_BLOCKS)
-		return -1;
-	struct catalog_block *b = calloc(n ? n : 1, sizeof *b);
-	if (!b)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		json_t *e = json_array_get(arr, i);
-		json_int_t v[8];
-		if (!json_is_array(e) || json_array_size(e) != 8)
-			goto bad;
-		for (size_t k = 0; k < 8; k++) {
-			json_t *x = json_array_get(e, k);
-			if (!json_is_integer(x))
-				goto bad;
-			v[k] = json_integer_value(x);
-		}
-		if (v[0] < 0 || v[1] < 0 || v[2] <= v[1] || v[4] <= 0 || v[5] < 0 ||
-		    v[6] <= 0 || v[6] > UINT32_MAX || v[7] < 0 || v[7] > UINT32_MAX)
-			goto bad;
-		b[i] = (struct catalog_block){
-			.stream_id = (uint64_t)v[0],
-			.start_offset = v[1],
-			.end_offset = v[2],
-			.max_timestamp = v[3],
-			.record_count = (uint64_t)v[4],
-			.object_id = object_id,
-			.position = (uint64_t)v[5],
-			.size = (uint32_t)v[6],
-			.crc = (uint32_t)v[7],
-		};
-	}
-	*out = b;
-	return (ssize_t)n;
-bad:
-	free(b);
-	return -1;
 }
 
 /* After a commit: the WAL below uploaded_end may be reused. */
@@ -118,10 +74,9 @@ json_t *upload_op_commit(struct control_conn *cc, json_t *req)
 {
 	json_t *obj = json_object_get(req, "object");
 	int64_t gen = upload_json_u(req, "generation");
-	const char *id_hex = json_string_value(json_object_get(obj, "id"));
-	char *end = NULL;
-	uint64_t id = id_hex ? strtoull(id_hex, &end, 16) : 0;
-	if (!json_is_object(obj) || !id_hex || !end || *end || strlen(id_hex) != 16)
+	uint64_t id;
+	if (!json_is_object(obj) ||
+	    control_codec_id_parse(json_object_get(obj, "id"), &id) < 0)
 		return control_error("commit_upload: malformed object");
 	if (gen != (int64_t)broker.generation)
 		return control_error("commit_upload: generation %lld is not brokerd's %llu",
@@ -139,7 +94,8 @@ json_t *upload_op_commit(struct control_conn *cc, json_t *req)
 	    o.wal_end > wal_durable(broker.wal))
 		return control_error("commit_upload: bad object fields or WAL range");
 	struct catalog_block *blocks = NULL;
-	ssize_t n = upload_parse_blocks(json_object_get(req, "blocks"), id, &blocks);
+	ssize_t n = control_codec_blocks_parse(json_object_get(req, "blocks"), id,
+					       CONTROL_CODEC_MAX_BLOCKS, &blocks);
 	if (n < 0)
 		return control_error("commit_upload: malformed blocks");
 	o.block_count = (uint32_t)n;

@@ -12,9 +12,10 @@
  * broker closed is replaced by a new one.
  *
  * The broker runs in-process and is set up like broker_start() without the
- * listener and readiness: a catalog in a temp dir holding three topics, the
- * partition table, an 8 MiB WAL, a shm segment with a 1 MiB cache (so
- * fetches also read the WAL).  Topics the input created are deleted after
+ * listener, the control socket, the object store and readiness (nothing is
+ * ever uploaded, so no read goes cold): a catalog in a temp dir holding
+ * three topics, the partition table, an 8 MiB WAL, region sealing every
+ * 1 MiB, a shm segment with a 1 MiB cache (so fetches also read the WAL).  Topics the input created are deleted after
  * it; when the WAL is half full the whole broker is torn down and set up
  * afresh, so produce keeps succeeding.
  *
@@ -53,6 +54,7 @@
 #include "brokerd/server/conn.h"
 #include "brokerd/shm/segment.h"
 #include "brokerd/topics.h"
+#include "brokerd/upload/regions.h"
 #include "brokerd/wal/wal.h"
 #include "common/bytes.h"
 #include "common/config.h"
@@ -134,6 +136,7 @@ static void fuzz_broker_up(void)
 	fuzz_cfg_set("data.dir", fuzz_dir);
 	fuzz_cfg_set("wal.capacity.bytes", "8M");
 	fuzz_cfg_set("cache.bytes", "1M");
+	fuzz_cfg_set("region.bytes", "1M");
 	fuzz_cfg_set("shm.name", shm_name);
 	fuzz_cfg_set("log.level", "error");
 	if (broker_config_finish(&fuzz_cfg, err, sizeof err) < 0)
@@ -162,7 +165,8 @@ static void fuzz_broker_up(void)
 	};
 	if (wal_open(&wo, &broker.wal) < 0 ||
 	    wal_recover(broker.wal, fuzz_replay, NULL) < 0 ||
-	    wal_start(broker.wal, fuzz_base, durable_on_wal, NULL) < 0)
+	    wal_start(broker.wal, fuzz_base, durable_on_wal, NULL) < 0 ||
+	    regions_start(fuzz_base, wal_trim(broker.wal)) < 0)
 		fuzz_die("WAL setup failed");
 	fetch_init();
 	for (size_t i = 0; i < FUZZ_TOPIC_COUNT; i++)

@@ -2,7 +2,9 @@
  * Unit tests for brokerd/catalog: create, delete and lookups; reopen from
  * journal and snapshot; torn and corrupt journals; a crash between the
  * snapshot's rename and the journal's truncation; bad snapshots; a failed
- * journal write.  Every test works in its own temporary directory and
+ * journal write; topic config changes, partitions added to a topic (whose
+ * stream ids then interleave with other topics'), broker config overrides,
+ * and journals and snapshots of format version 2.  Every test works in its own temporary directory and
  * damages the files the way a crash or a bad disk would.
  */
 #define _GNU_SOURCE
@@ -21,6 +23,7 @@
 #include "brokerd/catalog/catalog.h"
 #include "brokerd/catalog/catalog_record.h"
 #include "brokerd/catalog/catalog_snapshot.h"
+#include "brokerd/catalog/topic_config.h"
 #include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
@@ -193,10 +196,14 @@ static size_t check_indexes(const struct catalog *cat)
 		ck_assert_ptr_eq(catalog_topic_by_name(cat, t->name), t);
 		ck_assert_ptr_eq(catalog_topic_by_id(cat, t->id), t);
 		for (int32_t p = 0; p < t->partition_count; p++)
+		{
 			ck_assert_ptr_eq(catalog_topic_by_stream(
-						 cat, t->first_stream_id +
-							      (uint64_t)p),
+						 cat, topic_stream_id(t, p)),
 					 t);
+			ck_assert_int_eq(catalog_stream_partition(
+						 cat, topic_stream_id(t, p)),
+					 p);
+		}
 	}
 	ck_assert_ptr_null(catalog_topic_at(cat, n));
 	return n;
@@ -211,14 +218,23 @@ static char *dump(const struct catalog *cat)
 	check_indexes(cat);
 	fprintf(f, "generation %llu\n",
 		(unsigned long long)catalog_generation(cat));
+	for (size_t i = 0; i < catalog_broker_config_count(cat); i++) {
+		const struct topic_config_entry *e =
+			catalog_broker_config_at(cat, i);
+		fprintf(f, "broker %s=%s\n", e->name, e->value);
+	}
+	ck_assert_ptr_null(catalog_broker_config_at(
+		cat, catalog_broker_config_count(cat)));
 	for (size_t i = 0; i < catalog_topic_count(cat); i++) {
 		const struct topic *t = catalog_topic_at(cat, i);
 		fprintf(f, "%s id=", t->name);
 		for (int b = 0; b < 16; b++)
 			fprintf(f, "%02x", t->id[b]);
-		fprintf(f, " partitions=%d first=%llu configs:",
-			t->partition_count,
-			(unsigned long long)t->first_stream_id);
+		fprintf(f, " partitions=%d streams:", t->partition_count);
+		for (int32_t p = 0; p < t->partition_count; p++)
+			fprintf(f, " %llu",
+				(unsigned long long)topic_stream_id(t, p));
+		fprintf(f, " configs:");
 		for (size_t c = 0; c < t->config_count; c++)
 			fprintf(f, " %s=%s", t->configs[c].name,
 				t->configs[c].value);
@@ -269,7 +285,7 @@ START_TEST(test_create_lookup)
 		ck_assert_int_eq(made[i]->partition_count,
 				 create_table[i].partitions);
 		/* Consecutive stream ids from 1, in creation order. */
-		ck_assert_uint_eq(made[i]->first_stream_id, next);
+		ck_assert_uint_eq(topic_stream_id(made[i], 0), next);
 		next += (uint64_t)create_table[i].partitions;
 		/* UUID v4 with the RFC 4122 variant, never zero. */
 		ck_assert_int_ne(memcmp(made[i]->id, zero, 16), 0);
@@ -299,7 +315,7 @@ START_TEST(test_create_lookup)
 	/* Delete one in the middle of every index. */
 	uint8_t id[16];
 	memcpy(id, made[0]->id, 16);
-	uint64_t first = made[0]->first_stream_id;
+	uint64_t first = topic_stream_id(made[0], 0);
 	ck_assert_int_eq(catalog_topic_delete(cat, "orders"), 0);
 	ck_assert_ptr_null(catalog_topic_by_name(cat, "orders"));
 	ck_assert_ptr_null(catalog_topic_by_id(cat, id));
@@ -375,7 +391,7 @@ START_TEST(test_create_arguments)
 			 SL_EINVAL);
 	/* A refused create uses no stream ids. */
 	const struct topic *t = create(cat, "after", 1);
-	ck_assert_uint_eq(t->first_stream_id,
+	ck_assert_uint_eq(topic_stream_id(t, 0),
 			  arg_table[_i].expect == 0 ? 2 : 1);
 	catalog_close(cat);
 }
@@ -437,7 +453,7 @@ START_TEST(test_reopen_restores)
 	ck_assert_int_eq(catalog_bump_generation(cat, &gen), 0);
 	ck_assert_uint_eq(gen, 3);
 	/* Next stream id survived: a 4, b 2 (deleted), c 1 -> 8. */
-	ck_assert_uint_eq(create(cat, "d", 1)->first_stream_id, 8);
+	ck_assert_uint_eq(topic_stream_id(create(cat, "d", 1), 0), 8);
 	cat = reopen_same(cat);
 	catalog_close(cat);
 }
@@ -447,12 +463,12 @@ START_TEST(test_stream_ids_never_reused)
 {
 	struct catalog *cat = cat_open();
 	create(cat, "a", 3);                                 /* 1-3 */
-	ck_assert_uint_eq(create(cat, "b", 2)->first_stream_id, 4);
+	ck_assert_uint_eq(topic_stream_id(create(cat, "b", 2), 0), 4);
 	ck_assert_int_eq(catalog_topic_delete(cat, "b"), 0); /* 4-5 gone */
 	cat = reopen_same(cat);
-	ck_assert_uint_eq(create(cat, "c", 1)->first_stream_id, 6);
+	ck_assert_uint_eq(topic_stream_id(create(cat, "c", 1), 0), 6);
 	/* Recreating a deleted name gets new ids and a new topic id. */
-	ck_assert_uint_eq(create(cat, "b", 2)->first_stream_id, 7);
+	ck_assert_uint_eq(topic_stream_id(create(cat, "b", 2), 0), 7);
 	ck_assert_int_eq(catalog_topic_delete(cat, "a"), 0);
 	ck_assert_int_eq(catalog_topic_delete(cat, "b"), 0);
 	ck_assert_int_eq(catalog_topic_delete(cat, "c"), 0);
@@ -460,7 +476,7 @@ START_TEST(test_stream_ids_never_reused)
 	cat = reopen_same(cat);
 	cat = reopen_same(cat);
 	ck_assert_uint_eq(catalog_topic_count(cat), 0);
-	ck_assert_uint_eq(create(cat, "d", 1)->first_stream_id, 9);
+	ck_assert_uint_eq(topic_stream_id(create(cat, "d", 1), 0), 9);
 	for (uint64_t s = 1; s < 9; s++)
 		ck_assert_ptr_null(catalog_topic_by_stream(cat, s));
 	catalog_close(cat);
@@ -504,7 +520,7 @@ static char *reopen_expect(int n, off_t cut_at)
 			continue;
 		}
 		ck_assert_ptr_nonnull(t);
-		ck_assert_uint_eq(t->first_stream_id, first);
+		ck_assert_uint_eq(topic_stream_id(t, 0), first);
 		first += (uint64_t)i + 1;
 	}
 	/* The cut tail is gone for good: new records follow cleanly. */
@@ -662,7 +678,7 @@ START_TEST(test_snapshot_and_journal)
 	int alive = 0;
 	for (int i = 0; i < 137; i++) {
 		snprintf(name, sizeof name, "topic-%03d", i);
-		ck_assert_uint_eq(create(cat, name, 1 + i % 4)->first_stream_id,
+		ck_assert_uint_eq(topic_stream_id(create(cat, name, 1 + i % 4), 0),
 				  next);
 		next += 1 + (uint64_t)(i % 4);
 		alive++;
@@ -679,7 +695,7 @@ START_TEST(test_snapshot_and_journal)
 	ck_assert_int_gt(file_size(journal_path), 0);
 	ck_assert_uint_eq(catalog_topic_count(cat), (size_t)alive);
 	cat = reopen_same(cat);
-	ck_assert_uint_eq(create(cat, "last", 1)->first_stream_id, next);
+	ck_assert_uint_eq(topic_stream_id(create(cat, "last", 1), 0), next);
 	catalog_close(cat);
 }
 END_TEST
@@ -746,7 +762,7 @@ START_TEST(test_crash_before_truncation)
 	file_write(snapshot_path, cf.snapshot, cf.snapshot_len);
 	file_write(journal_path, cf.journal, cf.journal_len);
 	struct catalog *cat = open_expect(cf.state);
-	ck_assert_uint_eq(create(cat, "c", 1)->first_stream_id, 7);
+	ck_assert_uint_eq(topic_stream_id(create(cat, "c", 1), 0), 7);
 	ck_assert_uint_eq(catalog_generation(cat), 1);
 	catalog_close(cat);
 	crash_files_free(&cf);
@@ -763,7 +779,7 @@ START_TEST(test_truncation_failed)
 	file_write(journal_path, cf.journal, cf.journal_len);
 	file_append(journal_path, cf.c_record, cf.c_len);
 	struct catalog *cat = open_expect(cf.state_c);
-	ck_assert_uint_eq(create(cat, "d", 1)->first_stream_id, 8);
+	ck_assert_uint_eq(topic_stream_id(create(cat, "d", 1), 0), 8);
 	catalog_close(cat);
 	crash_files_free(&cf);
 }
@@ -867,7 +883,7 @@ START_TEST(test_write_failure)
 	free(log);
 
 	/* The failed create used no stream ids. */
-	ck_assert_uint_eq(create(cat, "b", 1)->first_stream_id, 3);
+	ck_assert_uint_eq(topic_stream_id(create(cat, "b", 1), 0), 3);
 	ck_assert_int_eq(catalog_bump_generation(cat, &gen), 0);
 	ck_assert_uint_eq(gen, 1);
 	cat = reopen_same(cat);
@@ -906,6 +922,455 @@ START_TEST(test_stale_temp_snapshot)
 }
 END_TEST
 
+/* ---- topic configs, added partitions, broker configs ---- */
+
+static const struct topic_config_entry cfg_new[] = {
+	{ "retention.ms", "60000" }, { "cleanup.policy", "compact,delete" },
+};
+
+START_TEST(test_set_configs)
+{
+	struct catalog *cat = cat_open();
+	ck_assert_int_eq(catalog_topic_create(cat, "a", 2, cfg_a, 3, NULL), 0);
+	create(cat, "b", 1);
+	const struct topic *a = catalog_topic_by_name(cat, "a");
+	ck_assert_int_eq(catalog_topic_set_configs(cat, "a", cfg_new, 2), 0);
+	/* In force at once, on the same topic object. */
+	ck_assert_ptr_eq(catalog_topic_by_name(cat, "a"), a);
+	ck_assert_uint_eq(a->config_count, 2);
+	ck_assert_str_eq(topic_config_get(a, "retention.ms"), "60000");
+	ck_assert_ptr_null(topic_config_get(a, "max.message.bytes"));
+	ck_assert(topic_config_list_contains(a, "cleanup.policy", "compact"));
+	ck_assert_int_eq(topic_config_int(a, "retention.ms"), 60000);
+	/* Refusals change nothing. */
+	ck_assert_int_eq(catalog_topic_set_configs(cat, "nope", cfg_new, 2),
+			 SL_ENOENT);
+	ck_assert_int_eq(catalog_topic_set_configs(cat, "a", cfg_bad_value, 1),
+			 SL_EINVAL);
+	ck_assert_int_eq(catalog_topic_set_configs(cat, "a", cfg_unknown, 1),
+			 SL_EINVAL);
+	ck_assert_int_eq(catalog_topic_set_configs(cat, "a", cfg_twice, 2),
+			 SL_EINVAL);
+	ck_assert_str_eq(topic_config_get(a, "retention.ms"), "60000");
+	/* Replayed from the journal, then from the snapshot. */
+	cat = reopen_same(cat);
+	a = catalog_topic_by_name(cat, "a");
+	ck_assert_str_eq(topic_config_get(a, "cleanup.policy"),
+			 "compact,delete");
+	cat = reopen_same(cat);
+	/* An empty set returns every key to its default. */
+	ck_assert_int_eq(catalog_topic_set_configs(cat, "b", cfg_new, 1), 0);
+	ck_assert_int_eq(catalog_topic_set_configs(cat, "a", NULL, 0), 0);
+	a = catalog_topic_by_name(cat, "a");
+	ck_assert_uint_eq(a->config_count, 0);
+	ck_assert_int_eq(topic_config_int(a, "retention.ms"), 604800000);
+	cat = reopen_same(cat);
+	ck_assert_uint_eq(catalog_topic_by_name(cat, "a")->config_count, 0);
+	ck_assert_str_eq(topic_config_get(catalog_topic_by_name(cat, "b"),
+					  "retention.ms"),
+			 "60000");
+	catalog_close(cat);
+}
+END_TEST
+
+/* Checks t's stream ids against want[0..n). */
+static void expect_streams(const struct catalog *cat, const char *name,
+			   const uint64_t *want, int32_t n)
+{
+	const struct topic *t = catalog_topic_by_name(cat, name);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(t->partition_count, n);
+	for (int32_t p = 0; p < n; p++) {
+		ck_assert_uint_eq(topic_stream_id(t, p), want[p]);
+		ck_assert_ptr_eq(catalog_topic_by_stream(cat, want[p]), t);
+		ck_assert_int_eq(catalog_stream_partition(cat, want[p]), p);
+	}
+}
+
+START_TEST(test_add_partitions)
+{
+	struct catalog *cat = cat_open();
+	create(cat, "a", 2);                                 /* 1-2 */
+	create(cat, "b", 2);                                 /* 3-4 */
+	const struct topic *a = catalog_topic_by_name(cat, "a");
+	ck_assert_int_eq(catalog_topic_add_partitions(cat, "a", 4), 0);
+	ck_assert_ptr_eq(catalog_topic_by_name(cat, "a"), a);
+	static const uint64_t a4[] = { 1, 2, 5, 6 }, b2[] = { 3, 4 };
+	expect_streams(cat, "a", a4, 4);
+	expect_streams(cat, "b", b2, 2);
+	ck_assert_int_eq(catalog_stream_partition(cat, 7), -1);
+	ck_assert_ptr_null(catalog_topic_by_stream(cat, 7));
+	/* Not an increase, or no such topic: nothing changes. */
+	ck_assert_int_eq(catalog_topic_add_partitions(cat, "a", 4), SL_EINVAL);
+	ck_assert_int_eq(catalog_topic_add_partitions(cat, "a", 1), SL_EINVAL);
+	ck_assert_int_eq(catalog_topic_add_partitions(cat, "x", 9), SL_ENOENT);
+	ck_assert_uint_eq(check_indexes(cat), 2);
+	/* More for b: its ids interleave with a's. */
+	ck_assert_int_eq(catalog_topic_add_partitions(cat, "b", 3), 0);
+	static const uint64_t b3[] = { 3, 4, 7 };
+	expect_streams(cat, "b", b3, 3);
+	/* Journal replay, then the snapshot, whose topics' ids interleave. */
+	cat = reopen_same(cat);
+	cat = reopen_same(cat);
+	expect_streams(cat, "a", a4, 4);
+	expect_streams(cat, "b", b3, 3);
+	ck_assert_uint_eq(topic_stream_id(create(cat, "c", 1), 0), 8);
+	/* Deleting a topic forgets all its streams, wherever they are. */
+	ck_assert_int_eq(catalog_topic_delete(cat, "a"), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_ptr_null(catalog_topic_by_stream(cat, a4[i]));
+	expect_streams(cat, "b", b3, 3);
+	ck_assert_uint_eq(check_indexes(cat), 2);
+	cat = reopen_same(cat);
+	ck_assert_int_eq(catalog_topic_add_partitions(cat, "c", 2), 0);
+	static const uint64_t c2[] = { 8, 9 };
+	expect_streams(cat, "c", c2, 2);
+	cat = reopen_same(cat);
+	catalog_close(cat);
+}
+END_TEST
+
+/* A new partition's stream takes uploads like any other; the deleted
+ * topic's partitions, added or not, count as deleted streams. */
+START_TEST(test_add_partitions_objects)
+{
+	struct catalog *cat = cat_open();
+	create(cat, "a", 1);                                 /* 1 */
+	create(cat, "b", 1);                                 /* 2 */
+	ck_assert_int_eq(catalog_topic_add_partitions(cat, "a", 2), 0); /* 3 */
+	struct catalog_object obj = {
+		.id = 0x77, .size = 200, .wal_start = 0, .wal_end = 4096,
+		.block_count = 2,
+	};
+	struct catalog_block blocks[2] = {
+		{ .stream_id = 1, .start_offset = 0, .end_offset = 3,
+		  .record_count = 3, .object_id = 0x77, .size = 100 },
+		{ .stream_id = 3, .start_offset = 0, .end_offset = 5,
+		  .record_count = 5, .object_id = 0x77, .position = 100,
+		  .size = 100 },
+	};
+	ck_assert_int_eq(catalog_commit_upload(cat, &obj, blocks, 2, NULL), 0);
+	ck_assert_int_eq(catalog_stream_end(cat, 3), 5);
+	ck_assert_int_eq(catalog_set_log_start(cat, 3, 2), 0);
+	cat = reopen_same(cat);
+	ck_assert_int_eq(catalog_stream_end(cat, 3), 5);
+	ck_assert_int_eq(catalog_stream_log_start(cat, 3), 2);
+	ck_assert_int_eq(catalog_topic_delete(cat, "a"), 0);
+	ck_assert_int_eq(catalog_stream_is_deleted(cat, 3), 1);
+	ck_assert_int_eq(catalog_stream_is_deleted(cat, 2), 0);
+	ck_assert_uint_eq(catalog_dead_stream_next(cat, 1), 3);
+	cat = reopen_same(cat);
+	ck_assert_uint_eq(catalog_dead_stream_next(cat, 0), 1);
+	catalog_close(cat);
+}
+END_TEST
+
+static const struct topic_config_entry broker_a[] = {
+	{ "log.level", "debug" }, { "message.max.bytes", "2097152" },
+};
+
+START_TEST(test_broker_configs)
+{
+	struct catalog *cat = cat_open();
+	ck_assert_uint_eq(catalog_broker_config_count(cat), 0);
+	ck_assert_ptr_null(catalog_broker_config_at(cat, 0));
+	ck_assert_int_eq(catalog_broker_configs_set(cat, broker_a, 2), 0);
+	ck_assert_uint_eq(catalog_broker_config_count(cat), 2);
+	ck_assert_str_eq(catalog_broker_config_at(cat, 1)->value, "2097152");
+	/* Refusals change nothing. */
+	static const struct topic_config_entry twice[] = {
+		{ "log.level", "debug" }, { "log.level", "info" },
+	};
+	static const struct topic_config_entry null_value[] = {
+		{ "log.level", NULL },
+	};
+	static const struct topic_config_entry empty_key[] = { { "", "1" } };
+	ck_assert_int_eq(catalog_broker_configs_set(cat, twice, 2), SL_EINVAL);
+	ck_assert_int_eq(catalog_broker_configs_set(cat, null_value, 1),
+			 SL_EINVAL);
+	ck_assert_int_eq(catalog_broker_configs_set(cat, empty_key, 1),
+			 SL_EINVAL);
+	ck_assert_uint_eq(catalog_broker_config_count(cat), 2);
+	/* The caller's strings may go away. */
+	char key[] = "region.ms", value[] = "250";
+	struct topic_config_entry mine[] = { { key, value } };
+	cat = reopen_same(cat);
+	cat = reopen_same(cat);
+	ck_assert_int_eq(catalog_broker_configs_set(cat, mine, 1), 0);
+	strcpy(value, "999");
+	ck_assert_str_eq(catalog_broker_config_at(cat, 0)->value, "250");
+	cat = reopen_same(cat);
+	ck_assert_uint_eq(catalog_broker_config_count(cat), 1);
+	ck_assert_int_eq(catalog_broker_configs_set(cat, NULL, 0), 0);
+	cat = reopen_same(cat);
+	cat = reopen_same(cat);
+	ck_assert_uint_eq(catalog_broker_config_count(cat), 0);
+	catalog_close(cat);
+}
+END_TEST
+
+/* One change of each new kind after the open's snapshot; each is cut in
+ * turn, as a crash mid-write would leave it: the ones before survive. */
+enum admin_change { AC_CONFIGS, AC_PARTITIONS, AC_BROKER, AC_COUNT };
+
+static void admin_change(struct catalog *cat, enum admin_change c)
+{
+	switch (c) {
+	case AC_CONFIGS:
+		ck_assert_int_eq(catalog_topic_set_configs(cat, "a", cfg_new, 2),
+				 0);
+		break;
+	case AC_PARTITIONS:
+		ck_assert_int_eq(catalog_topic_add_partitions(cat, "a", 3), 0);
+		break;
+	case AC_BROKER:
+		ck_assert_int_eq(catalog_broker_configs_set(cat, broker_a, 2),
+				 0);
+		break;
+	case AC_COUNT:
+		break;
+	}
+}
+
+START_TEST(test_admin_torn_tail)
+{
+	/* Reference states after 0..3 changes, and where each record ends. */
+	char *states[AC_COUNT + 1];
+	off_t ends[AC_COUNT];
+	struct catalog *cat = cat_open();
+	create(cat, "a", 1);
+	create(cat, "b", 1);
+	ck_assert_int_eq(catalog_snapshot(cat), 0);
+	states[0] = dump(cat);
+	for (int c = 0; c < AC_COUNT; c++) {
+		admin_change(cat, (enum admin_change)c);
+		ends[c] = file_size(journal_path);
+		states[c + 1] = dump(cat);
+	}
+	catalog_close(cat);
+	int victim = _i / 2;
+	off_t start = victim ? ends[victim - 1] : 0;
+	/* cut within the header, or within the body */
+	file_truncate(journal_path, start + (_i % 2 ? 25 : 7));
+	capture_start();
+	cat = NULL;
+	int rc = catalog_open(cat_dir, &cat);
+	char *log = capture_stop();
+	ck_assert_int_eq(rc, 0);
+	char *got = dump(cat);
+	ck_assert_msg(!strcmp(got, states[victim]),
+		      "wanted:\n%.1500s\n--- got:\n%.1500s", states[victim],
+		      got);
+	ck_assert_msg(strstr(log, "torn"), "the cut is not logged");
+	/* The change can be made again and stays. */
+	admin_change(cat, (enum admin_change)victim);
+	cat = reopen_same(cat);
+	catalog_close(cat);
+	free(got);
+	free(log);
+	for (int c = 0; c <= AC_COUNT; c++)
+		free(states[c]);
+}
+END_TEST
+
+/* A failed journal write of each new change leaves memory as it was. */
+START_TEST(test_admin_write_failure)
+{
+	struct catalog *cat = cat_open();
+	create(cat, "a", 1);
+	create(cat, "b", 1);
+	char *before = dump(cat);
+	off_t size = file_size(journal_path);
+	struct rlimit old, lim;
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = (rlim_t)size + 10;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	capture_start();
+	int rc_cfg = catalog_topic_set_configs(cat, "a", cfg_new, 2);
+	int rc_part = catalog_topic_add_partitions(cat, "a", 5);
+	int rc_broker = catalog_broker_configs_set(cat, broker_a, 2);
+	free(capture_stop());
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	ck_assert_int_eq(rc_cfg, SL_EIO);
+	ck_assert_int_eq(rc_part, SL_EIO);
+	ck_assert_int_eq(rc_broker, SL_EIO);
+	char *after = dump(cat);
+	ck_assert_str_eq(after, before);
+	ck_assert_int_eq(file_size(journal_path), size);
+	/* The failed add used no stream ids. */
+	ck_assert_int_eq(catalog_topic_add_partitions(cat, "a", 2), 0);
+	ck_assert_uint_eq(topic_stream_id(catalog_topic_by_name(cat, "a"), 1),
+			  3);
+	cat = reopen_same(cat);
+	catalog_close(cat);
+	free(before);
+	free(after);
+}
+END_TEST
+
+/* Frames body (len bytes) as a record of the given version and type. */
+static size_t frame_record(uint8_t *rec, uint16_t version, uint16_t type,
+			   size_t len)
+{
+	const uint8_t *body = rec + CATALOG_RECORD_HEADER_BYTES;
+	be32_put(rec, CATALOG_RECORD_MAGIC);
+	be16_put(rec + 4, version);
+	be16_put(rec + 6, type);
+	be32_put(rec + 8, (uint32_t)len);
+	be32_put(rec + 12, crc32c(body, len));
+	be32_put(rec + 16, crc32c(rec, 16));
+	return CATALOG_RECORD_HEADER_BYTES + len;
+}
+
+/* A version 2 TOPIC_CREATE: consecutive stream ids from first. */
+static size_t v2_topic_create(uint8_t *rec, uint64_t seq, uint8_t id0,
+			      uint64_t first, int32_t partitions,
+			      const char *name)
+{
+	uint8_t *body = rec + CATALOG_RECORD_HEADER_BYTES;
+	size_t nlen = strlen(name);
+	memset(body, 0, 16 + 8 + 8 + 4 + 2 + nlen + 4 + 1);
+	be64_put(body, seq);
+	body[8] = id0;
+	body[8 + 6] = 0x40;
+	be64_put(body + 24, first);
+	be32_put(body + 32, (uint32_t)partitions);
+	be16_put(body + 36, (uint16_t)nlen);
+	memcpy(body + 38, name, nlen);
+	be32_put(body + 38 + nlen, 1); /* one config */
+	uint8_t *p = body + 42 + nlen;
+	be16_put(p, 12);
+	memcpy(p + 2, "retention.ms", 12);
+	be32_put(p + 14, 4);
+	memcpy(p + 18, "1000", 4);
+	return frame_record(rec, 2, CATALOG_RECORD_TOPIC_CREATE,
+			    (size_t)(p + 22 - body));
+}
+
+/* A journal written by the version 2 catalog replays into per-partition
+ * stream ids, and new partitions continue after it. */
+START_TEST(test_v2_journal)
+{
+	struct catalog *cat = cat_open(); /* seq 0, snapshot written */
+	catalog_close(cat);
+	uint8_t rec[512];
+	size_t n = v2_topic_create(rec, 1, 0x11, 1, 3, "old");
+	file_append(journal_path, rec, n);
+	n = v2_topic_create(rec, 2, 0x22, 4, 2, "older");
+	file_append(journal_path, rec, n);
+	cat = cat_open();
+	static const uint64_t old3[] = { 1, 2, 3 }, older2[] = { 4, 5 };
+	expect_streams(cat, "old", old3, 3);
+	expect_streams(cat, "older", older2, 2);
+	ck_assert_str_eq(topic_config_get(catalog_topic_by_name(cat, "old"),
+					  "retention.ms"),
+			 "1000");
+	ck_assert_int_eq(catalog_topic_add_partitions(cat, "old", 4), 0);
+	static const uint64_t old4[] = { 1, 2, 3, 6 };
+	expect_streams(cat, "old", old4, 4);
+	cat = reopen_same(cat);
+	catalog_close(cat);
+
+	/* Version 2 frames cannot carry the version 3 record types. */
+	static const uint16_t v3_types[] = {
+		CATALOG_RECORD_TOPIC_CONFIG, CATALOG_RECORD_PARTITIONS,
+		CATALOG_RECORD_BROKER_CONFIG,
+	};
+	for (size_t i = 0; i < 3; i++) {
+		memset(rec, 0, sizeof rec);
+		n = frame_record(rec, 2, v3_types[i], 64);
+		struct catalog_record parsed;
+		size_t used;
+		const char *why = NULL;
+		ck_assert_int_eq(catalog_record_parse(rec, n, &parsed, &used,
+						      &why),
+				 CATALOG_RECORD_BAD);
+		ck_assert_str_eq(why,
+				 "record type not in format versions 1 and 2");
+	}
+}
+END_TEST
+
+/* Version 3 records whose content contradicts itself are refused, not
+ * taken for torn writes. */
+START_TEST(test_v3_bad_content)
+{
+	struct topic_config_entry none[1];
+	uint64_t ids[] = { 5, 5 };
+	struct topic t = { .partition_count = 2, .stream_ids = ids };
+	strcpy(t.name, "x");
+	struct catalog_record rec = {
+		.type = CATALOG_RECORD_TOPIC_CREATE, .seq = 1, .topic = &t,
+	};
+	struct catalog_record_buf buf = { 0 };
+	ck_assert_int_eq(catalog_record_encode(&buf, &rec), 0);
+	/* stream ids that do not ascend */
+	struct catalog_record parsed;
+	size_t used;
+	const char *why = NULL;
+	ck_assert_int_eq(catalog_record_parse(buf.data, buf.len, &parsed,
+					      &used, &why),
+			 CATALOG_RECORD_BAD);
+	catalog_record_buf_free(&buf);
+	/* partitions that do not grow */
+	t.partition_count = 1;
+	rec = (struct catalog_record){
+		.type = CATALOG_RECORD_PARTITIONS, .seq = 1, .topic = &t,
+		.partitions_before = 1, .first_new_stream = 9,
+	};
+	ck_assert_int_eq(catalog_record_encode(&buf, &rec), 0);
+	ck_assert_int_eq(catalog_record_parse(buf.data, buf.len, &parsed,
+					      &used, &why),
+			 CATALOG_RECORD_BAD);
+	catalog_record_buf_free(&buf);
+	/* a broker config with an empty key */
+	none[0].name = (char *)"";
+	none[0].value = (char *)"v";
+	rec = (struct catalog_record){
+		.type = CATALOG_RECORD_BROKER_CONFIG, .seq = 1,
+		.entries = none, .entry_count = 1,
+	};
+	ck_assert_int_eq(catalog_record_encode(&buf, &rec), 0);
+	ck_assert_int_eq(catalog_record_parse(buf.data, buf.len, &parsed,
+					      &used, &why),
+			 CATALOG_RECORD_BAD);
+	catalog_record_buf_free(&buf);
+	/* and the well-formed ones parse back */
+	t.partition_count = 3;
+	rec = (struct catalog_record){
+		.type = CATALOG_RECORD_PARTITIONS, .seq = 1, .topic = &t,
+		.partitions_before = 1, .first_new_stream = 9,
+	};
+	ck_assert_int_eq(catalog_record_encode(&buf, &rec), 0);
+	ck_assert_int_eq(catalog_record_parse(buf.data, buf.len, &parsed,
+					      &used, &why),
+			 CATALOG_RECORD_OK);
+	ck_assert_uint_eq(used, buf.len);
+	ck_assert_int_eq(parsed.partitions_before, 1);
+	ck_assert_int_eq(parsed.topic->partition_count, 3);
+	ck_assert_uint_eq(parsed.first_new_stream, 9);
+	ck_assert_str_eq(parsed.topic->name, "x");
+	catalog_record_clear(&parsed);
+	catalog_record_buf_free(&buf);
+	rec = (struct catalog_record){
+		.type = CATALOG_RECORD_BROKER_CONFIG, .seq = 1,
+		.entries = (struct topic_config_entry *)broker_a,
+		.entry_count = 2,
+	};
+	ck_assert_int_eq(catalog_record_encode(&buf, &rec), 0);
+	ck_assert_int_eq(catalog_record_parse(buf.data, buf.len, &parsed,
+					      &used, &why),
+			 CATALOG_RECORD_OK);
+	ck_assert_uint_eq(parsed.entry_count, 2);
+	ck_assert_str_eq(parsed.entries[0].name, "log.level");
+	ck_assert_str_eq(parsed.entries[1].value, "2097152");
+	catalog_record_clear(&parsed);
+	catalog_record_buf_free(&buf);
+}
+END_TEST
+
 /* ---- suite ---- */
 
 static Suite *catalog_suite(void)
@@ -933,6 +1398,19 @@ static Suite *catalog_suite(void)
 	tcase_add_test(tc, test_write_failure);
 	tcase_add_test(tc, test_second_writer_refused);
 	tcase_add_test(tc, test_stale_temp_snapshot);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("admin");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_set_configs);
+	tcase_add_test(tc, test_add_partitions);
+	tcase_add_test(tc, test_add_partitions_objects);
+	tcase_add_test(tc, test_broker_configs);
+	tcase_add_loop_test(tc, test_admin_torn_tail, 0, 2 * AC_COUNT);
+	tcase_add_test(tc, test_admin_write_failure);
+	tcase_add_test(tc, test_v2_journal);
+	tcase_add_test(tc, test_v3_bad_content);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -269,7 +269,7 @@ static char *dump(const struct catalog *cat)
 	for (size_t i = 0; i < catalog_topic_count(cat); i++) {
 		const struct topic *t = catalog_topic_at(cat, i);
 		fprintf(f, "topic %s first=%" PRIu64 " partitions=%d\n",
-			t->name, t->first_stream_id, t->partition_count);
+			t->name, topic_stream_id(t, 0), t->partition_count);
 	}
 	size_t n = catalog_object_count(cat);
 	uint64_t *ids = malloc((n + 1) * sizeof *ids);
@@ -1299,19 +1299,24 @@ START_TEST(test_v1_snapshot)
 	be32_put(state + 12, crc32c(body, 28));
 	frame_as_v1(state);
 	len += CATALOG_RECORD_HEADER_BYTES + 28;
-	/* TOPIC_CREATE is the same in both versions. */
-	struct topic t = { .partition_count = 3, .first_stream_id = 1 };
-	strcpy(t.name, "old");
-	t.id[0] = 0x42;
-	struct catalog_record rec = {
-		.type = CATALOG_RECORD_TOPIC_CREATE, .seq = 5, .topic = &t,
-	};
-	struct catalog_record_buf buf = { 0 };
-	ck_assert_int_eq(catalog_record_encode(&buf, &rec), 0);
-	frame_as_v1(buf.data);
-	memcpy(image + len, buf.data, buf.len);
-	len += buf.len;
-	catalog_record_buf_free(&buf);
+	/* TOPIC_CREATE v1 (as in v2): seq 5, id, first stream id 1,
+	 * 3 partitions, name "old", no configs. */
+	uint8_t *topic = image + len;
+	body = topic + CATALOG_RECORD_HEADER_BYTES;
+	memset(body, 0, 45);
+	be64_put(body, 5);
+	body[8] = 0x42;
+	be64_put(body + 24, 1);
+	be32_put(body + 32, 3);
+	be16_put(body + 36, 3);
+	memcpy(body + 38, "old", 3);
+	be32_put(body + 41, 0);
+	be32_put(topic, CATALOG_RECORD_MAGIC);
+	be16_put(topic + 6, CATALOG_RECORD_TOPIC_CREATE);
+	be32_put(topic + 8, 45);
+	be32_put(topic + 12, crc32c(body, 45));
+	frame_as_v1(topic);
+	len += CATALOG_RECORD_HEADER_BYTES + 45;
 	catalog_snapshot_seal(image, len);
 	be16_put(image + 4, 1); /* the header says version 1 too */
 	be32_put(image + 20, crc32c(image, 20));
@@ -1319,7 +1324,11 @@ START_TEST(test_v1_snapshot)
 	ck_assert_int_eq(catalog_restore_snapshot(cat_dir, image, len), 0);
 	struct catalog *cat = cat_open();
 	ck_assert_uint_eq(catalog_generation(cat), 3);
-	ck_assert_ptr_nonnull(catalog_topic_by_name(cat, "old"));
+	const struct topic *t = catalog_topic_by_name(cat, "old");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(t->partition_count, 3);
+	for (int32_t p = 0; p < 3; p++)
+		ck_assert_uint_eq(topic_stream_id(t, p), 1 + (uint64_t)p);
 	ck_assert_uint_eq(catalog_uploaded_end(cat), 0);
 	ck_assert_uint_eq(catalog_object_count(cat), 0);
 	static const struct span s[] = { { 2, 0, 4 }, { 0, 0, 0 } };
@@ -1583,7 +1592,8 @@ START_TEST(test_bad_snapshot_content)
 	if (what == SB_STREAM_ORDER)
 		state.stream_total = 2;
 	ck_assert_int_eq(catalog_record_encode(&buf, &state), 0);
-	struct topic t = { .partition_count = 2, .first_stream_id = 1 };
+	uint64_t ids[] = { 1, 2 };
+	struct topic t = { .partition_count = 2, .stream_ids = ids };
 	strcpy(t.name, "a");
 	t.id[6] = 0x40;
 	struct catalog_record rec = {

@@ -1,18 +1,15 @@
 /*
  * Golden-vector tests of the Kafka protocol code: the request reader and
  * response writer primitive by primitive, the topic lifecycle, and the
- * ApiVersions, Metadata, CreateTopics, DeleteTopics and ListOffsets
- * handlers.  Requests go through dispatch_request as a client would send
- * them; every request and expected response is written out here by hand
- * from the Kafka 3.8 message definitions, field by field with the field
- * names in comments.  Handlers run against a real catalog in a temporary
+ * ApiVersions, Metadata, CreateTopics, DeleteTopics, ListOffsets and
+ * DeleteRecords handlers.  Requests go through dispatch_request as a
+ * client would send them; every request and expected response is written
+ * out here by hand from the Kafka 3.8 message definitions, field by field
+ * with the field names in comments.  Handlers run against a real catalog in a temporary
  * directory, a real partition table and a real shared-memory segment
  * (whose cache holds the record batches ListOffsets reads).
  *
- * Vector notation (vec_add): hex digit pairs (spaces ignored); `text` raw
- * ASCII; s`text` a classic STRING (int16 length); c`text` a compact STRING
- * (uvarint length + 1); {name} the 16-byte TopicId the catalog gave topic
- * name (random, so substituted when the vector is built).
+ * Vector notation, fixture and request helpers: handler_harness.h.
  *
  * The ApiVersions and CreateTopics v5+ vectors list brokerd's API table and
  * the topic config table; they change when those tables do.
@@ -46,121 +43,7 @@
 #include "common/counters.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
-
-/* ---- byte vectors ---- */
-
-struct vec {
-	uint8_t *b;
-	size_t len, cap;
-};
-
-static void vec_put(struct vec *v, const void *p, size_t n)
-{
-	if (!v->b || v->len + n > v->cap) {
-		size_t cap = v->cap ? v->cap : 256;
-		while (cap < v->len + n)
-			cap *= 2;
-		v->b = realloc(v->b, cap);
-		ck_assert_ptr_nonnull(v->b);
-		v->cap = cap;
-	}
-	if (n)
-		memcpy(v->b + v->len, p, n);
-	v->len += n;
-}
-
-static void vec_u8(struct vec *v, uint8_t x)
-{
-	vec_put(v, &x, 1);
-}
-
-static void vec_uvarint(struct vec *v, uint64_t x)
-{
-	while (x >= 0x80) {
-		vec_u8(v, (uint8_t)(x | 0x80));
-		x >>= 7;
-	}
-	vec_u8(v, (uint8_t)x);
-}
-
-static int hexval(char c)
-{
-	return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
-}
-
-/* Appends the bytes text describes (notation in the file comment). */
-static void vec_add(struct vec *v, const char *text)
-{
-	const char *p = text;
-	while (*p) {
-		if (isspace((unsigned char)*p)) {
-			p++;
-		} else if (*p == '`' || ((*p == 's' || *p == 'c') && p[1] == '`')) {
-			char kind = *p == '`' ? 0 : *p++;
-			const char *s = ++p;
-			const char *end = strchr(s, '`');
-			ck_assert_msg(end != NULL, "unterminated text in vector");
-			size_t n = (size_t)(end - s);
-			if (kind == 's') {
-				vec_u8(v, (uint8_t)(n >> 8));
-				vec_u8(v, (uint8_t)n);
-			} else if (kind == 'c') {
-				vec_uvarint(v, n + 1);
-			}
-			vec_put(v, s, n);
-			p = end + 1;
-		} else if (*p == '{') {
-			const char *end = strchr(p, '}');
-			ck_assert_msg(end != NULL, "unterminated {name}");
-			char name[TOPIC_NAME_MAX + 1];
-			snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
-			const struct topic *t = catalog_topic_by_name(broker.catalog, name);
-			ck_assert_msg(t != NULL, "no topic %s for {%s}", name, name);
-			vec_put(v, t->id, 16);
-			p = end + 1;
-		} else {
-			ck_assert_msg(isxdigit((unsigned char)p[0]) &&
-					      isxdigit((unsigned char)p[1]),
-				      "bad vector text at '%.10s'", p);
-			vec_u8(v, (uint8_t)(hexval(p[0]) << 4 | hexval(p[1])));
-			p += 2;
-		}
-	}
-}
-
-static void vec_free(struct vec *v)
-{
-	free(v->b);
-	memset(v, 0, sizeof *v);
-}
-
-/* Hex of up to 24 bytes, for failure messages. */
-static const char *hex_of(const uint8_t *p, size_t n, char *buf)
-{
-	size_t k = n < 24 ? n : 24;
-	for (size_t i = 0; i < k; i++)
-		sprintf(buf + 2 * i, "%02x", p[i]);
-	buf[2 * k] = '\0';
-	return buf;
-}
-
-/* Fails with the first differing position unless got equals want. */
-static void expect_bytes(const char *what, const uint8_t *got, size_t got_len,
-			 const struct vec *want)
-{
-	static const uint8_t none[1];
-	if (!got)
-		got = none; /* an empty evbuffer pulls up to NULL */
-	size_t i = 0;
-	while (i < got_len && i < want->len && got[i] == want->b[i])
-		i++;
-	char g[64], w[64];
-	ck_assert_msg(i == got_len && i == want->len,
-		      "%s: differs at byte %zu (got %zu bytes, want %zu): got %s... want %s...",
-		      what, i, got_len, want->len,
-		      hex_of(got + i, got_len - i, g),
-		      hex_of(want->b + i, want->len - i, w));
-}
+#include "tests/unit/handler_harness.h"
 
 /* ---- kreader ---- */
 
@@ -613,194 +496,75 @@ START_TEST(test_kwriter_compact)
 }
 END_TEST
 
-/* ---- fixture: catalog, partition table and shm segment ---- */
+/* ---- fixture: the shared harness, plus the cache position ---- */
 
-static char tmp_root[256];
-static char cluster_id[] = "test-cluster";
-static struct broker_config cfg;
-static struct shm_segment *seg;
+/* Where add_batch puts the next batch in the shm cache. */
 static uint64_t cache_pos;
 
 static void setup(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmp_root, sizeof tmp_root, "%s/sluice-protocol-XXXXXX",
-		 base && *base ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmp_root));
-	char dir[300];
-	snprintf(dir, sizeof dir, "%s/catalog", tmp_root);
-	ck_assert_int_eq(catalog_open(dir, &broker.catalog), 0);
-
-	memset(&cfg, 0, sizeof cfg);
-	cfg.node_id = 1;
-	cfg.cluster_id = cluster_id;
-	cfg.num_partitions = 1;
-	cfg.auto_create_topics_enable = 1;
-	cfg.message_max_bytes = 1048588;
-	broker.cfg = &cfg;
-
-	broker.partitions = partition_table_new();
-	ck_assert_ptr_nonnull(broker.partitions);
-	char shm_name[64];
-	snprintf(shm_name, sizeof shm_name, "/sluice-test-protocol-%d",
-		 (int)getpid());
-	ck_assert_int_eq(shm_segment_create(shm_name, 1, 1, 1 << 20, &seg), 0);
-	/* the mapping is all the test needs; a failing test (which skips
-	 * teardown) then leaves no segment behind */
-	shm_unlink(shm_name);
-	broker.shm = seg;
-	broker.counters = shm_counters(seg);
+	harness_setup();
 	cache_pos = 4096;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void teardown(void)
-{
-	shm_segment_destroy(seg);
-	broker.shm = NULL;
-	broker.counters = NULL;
-	partition_table_free(broker.partitions);
-	broker.partitions = NULL;
-	catalog_close(broker.catalog);
-	broker.catalog = NULL;
-	nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Creates a topic through the lifecycle module. */
-static const struct topic *make_topic(const char *name, int32_t partitions)
-{
-	char err[256];
-	const struct topic *t;
-	int rc = topics_create(name, partitions, NULL, 0, 0, err, sizeof err, &t);
-	ck_assert_msg(rc == 0, "create %s: %d %s", name, rc, err);
-	return t;
-}
-
-/* ---- running a request ---- */
-
-struct call {
-	struct request req;
-	struct vec frame;
-	int state;
-	const uint8_t *resp;
-	size_t resp_len;
-};
-
-/* Sends body (vector text) as request key/ver with the v1 header, or the
- * v2 header (tagged fields) when flexible, through dispatch. */
-static void call_run(struct call *c, int16_t key, int16_t ver, int flexible,
-		     const char *body)
-{
-	memset(c, 0, sizeof *c);
-	uint8_t hdr[8];
-	be16_put(hdr, (uint16_t)key);
-	be16_put(hdr + 2, (uint16_t)ver);
-	be32_put(hdr + 4, 0x11223344);          /* CorrelationId */
-	vec_put(&c->frame, hdr, sizeof hdr);
-	vec_add(&c->frame, "s`unit-test`");     /* ClientId */
-	if (flexible)
-		vec_add(&c->frame, "00");       /* header tagged fields */
-	vec_add(&c->frame, body);
-	c->req.body = evbuffer_new();
-	ck_assert_ptr_nonnull(c->req.body);
-	c->req.w.buf = c->req.body;
-	c->state = dispatch_request(&c->req, c->frame.b, c->frame.len);
-	ck_assert_int_eq(c->req.correlation_id, 0x11223344);
-	c->resp_len = evbuffer_get_length(c->req.body);
-	c->resp = evbuffer_pullup(c->req.body, -1);
-}
-
-static void call_free(struct call *c)
-{
-	evbuffer_free(c->req.body);
-	vec_free(&c->frame);
-}
-
-/* Runs a request that must succeed and compares its response body with
- * want (vector text, built before the request runs, so {name} may name a
- * topic the request deletes). */
-static void call_expect(int16_t key, int16_t ver, int flexible,
-			const char *body, const char *want_text)
-{
-	struct vec want = {0};
-	vec_add(&want, want_text);
-	struct call c;
-	call_run(&c, key, ver, flexible, body);
-	ck_assert_int_eq(c.state, REQ_DONE);
-	ck_assert_int_eq(c.req.flexible_response_header,
-			 flexible && key != API_ApiVersions);
-	char what[64];
-	snprintf(what, sizeof what, "ApiKey %d v%d response", key, ver);
-	expect_bytes(what, c.resp, c.resp_len, &want);
-	call_free(&c);
-	vec_free(&want);
-}
-
-/* Runs a request that must be refused as malformed. */
-static void call_malformed(int16_t key, int16_t ver, int flexible,
-			   const char *body)
-{
-	struct call c;
-	call_run(&c, key, ver, flexible, body);
-	ck_assert_msg(c.state == REQ_MALFORMED, "ApiKey %d v%d: state %d",
-		      key, ver, c.state);
-	call_free(&c);
 }
 
 /* ---- ApiVersions ---- */
 
-/* The API table as the v0-v2 ApiKeys array entries (ApiKey, MinVersion,
- * MaxVersion). */
-#define API_KEYS_CLASSIC                                                       \
-	"0000 0003 0009"  /* Produce 3-9 */                                    \
-	"0001 0004 000c"  /* Fetch 4-12 */                                     \
-	"0002 0001 0007"  /* ListOffsets 1-7 */                                \
-	"0003 0000 000c"  /* Metadata 0-12 */                                  \
-	"0012 0000 0003"  /* ApiVersions 0-3 */                                \
-	"0013 0000 0007"  /* CreateTopics 0-7 */                               \
-	"0014 0000 0006"  /* DeleteTopics 0-6 */
+/* The API table as ApiKeys array entries (ApiKey, MinVersion,
+ * MaxVersion), in the v0-v2 layout and in the flexible v3 one (with an
+ * empty tag section each), and their number. */
+#define API_KEYS(E)                                                            \
+	E("0000 0003 0009")  /* Produce 3-9 */                                 \
+	E("0001 0004 000c")  /* Fetch 4-12 */                                  \
+	E("0002 0001 0007")  /* ListOffsets 1-7 */                             \
+	E("0003 0000 000c")  /* Metadata 0-12 */                               \
+	E("0008 0000 0008")  /* OffsetCommit 0-8 */                            \
+	E("0009 0000 0008")  /* OffsetFetch 0-8 */                             \
+	E("000a 0000 0004")  /* FindCoordinator 0-4 */                         \
+	E("000b 0000 0009")  /* JoinGroup 0-9 */                               \
+	E("000c 0000 0004")  /* Heartbeat 0-4 */                               \
+	E("000d 0000 0005")  /* LeaveGroup 0-5 */                              \
+	E("000e 0000 0005")  /* SyncGroup 0-5 */                               \
+	E("000f 0000 0005")  /* DescribeGroups 0-5 */                          \
+	E("0010 0000 0004")  /* ListGroups 0-4 */                              \
+	E("0012 0000 0003")  /* ApiVersions 0-3 */                             \
+	E("0013 0000 0007")  /* CreateTopics 0-7 */                            \
+	E("0014 0000 0006")  /* DeleteTopics 0-6 */                            \
+	E("0015 0000 0002")  /* DeleteRecords 0-2 */                           \
+	E("0020 0000 0004")  /* DescribeConfigs 0-4 */                         \
+	E("0021 0000 0002")  /* AlterConfigs 0-2 */                            \
+	E("0023 0000 0004")  /* DescribeLogDirs 0-4 */                         \
+	E("0025 0000 0003")  /* CreatePartitions 0-3 */                        \
+	E("002a 0000 0002")  /* DeleteGroups 0-2 */                            \
+	E("002c 0000 0001")  /* IncrementalAlterConfigs 0-1 */                 \
+	E("002f 0000 0000")  /* OffsetDelete 0 */                              \
+	E("003c 0000 0001")  /* DescribeCluster 0-1 */
+#define API_KEY_CLASSIC(entry) entry
+#define API_KEY_FLEX(entry) entry " 00"
+#define API_KEYS_CLASSIC "00000019" API_KEYS(API_KEY_CLASSIC)
+#define API_KEYS_FLEX "1a" API_KEYS(API_KEY_FLEX)
 
 START_TEST(test_api_versions)
 {
 	call_expect(API_ApiVersions, 0, 0, "",
 		    "0000"                       /* ErrorCode */
-		    "00000007" API_KEYS_CLASSIC); /* ApiKeys */
+		    API_KEYS_CLASSIC);           /* ApiKeys */
 	call_expect(API_ApiVersions, 1, 0, "",
 		    "0000"
-		    "00000007" API_KEYS_CLASSIC
+		    API_KEYS_CLASSIC
 		    "00000000");                 /* ThrottleTimeMs */
 	call_expect(API_ApiVersions, 3, 1,
 		    "c`sluice-unit` c`0.1.0` 00", /* ClientSoftwareName, Version, tags */
 		    "0000"                        /* ErrorCode */
-		    "08"                          /* ApiKeys (7) */
-		    "0000 0003 0009 00"
-		    "0001 0004 000c 00"
-		    "0002 0001 0007 00"
-		    "0003 0000 000c 00"
-		    "0012 0000 0003 00"
-		    "0013 0000 0007 00"
-		    "0014 0000 0006 00"
+		    API_KEYS_FLEX                 /* ApiKeys */
 		    "00000000"                    /* ThrottleTimeMs */
 		    "00");                        /* tags */
 	/* KIP-511: above the highest version, UNSUPPORTED_VERSION in the v0
 	 * layout, whatever the body holds */
 	call_expect(API_ApiVersions, 4, 0, "c`sluice-unit` c`9` 00 ff",
-		    "0023" "00000007" API_KEYS_CLASSIC);
+		    "0023" API_KEYS_CLASSIC);
 	/* a v3 body that does not parse: INVALID_REQUEST, still answered */
 	call_expect(API_ApiVersions, 3, 1, "05 `ab`",
-		    "002a" "08"
-		    "0000 0003 0009 00" "0001 0004 000c 00" "0002 0001 0007 00"
-		    "0003 0000 000c 00" "0012 0000 0003 00" "0013 0000 0007 00"
-		    "0014 0000 0006 00"
-		    "00000000" "00");
+		    "002a" API_KEYS_FLEX "00000000" "00");
 }
 END_TEST
 
@@ -849,7 +613,7 @@ START_TEST(test_topics_lifecycle)
 	struct topic_config_entry twice[] = {{"retention.ms", "1"},
 					     {"retention.ms", "2"}};
 
-	cfg.num_partitions = 4;
+	harness_cfg.num_partitions = 4;
 	ck_assert_int_eq(topics_create("orders", -1, good, 2, 0, err, sizeof err, &t), 0);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(t->partition_count, 4);
@@ -901,7 +665,7 @@ START_TEST(test_topics_lifecycle)
 	ck_assert_uint_eq(broker.counters[BC_partitions], 6);
 
 	t = catalog_topic_by_name(broker.catalog, "orders");
-	uint64_t first_stream = t->first_stream_id;
+	uint64_t first_stream = topic_stream_id(t, 0);
 	ck_assert_int_eq(topics_delete(t), 0);
 	ck_assert_ptr_null(catalog_topic_by_name(broker.catalog, "orders"));
 	ck_assert_ptr_null(partition_by_stream(broker.partitions, first_stream));
@@ -910,8 +674,8 @@ START_TEST(test_topics_lifecycle)
 	ck_assert_uint_eq(broker.counters[BC_partitions], 2);
 	/* and the name is free again, with new streams */
 	t = make_topic("orders", 1);
-	ck_assert(t->first_stream_id > first_stream + 3);
-	ck_assert_ptr_nonnull(partition_by_stream(broker.partitions, t->first_stream_id));
+	ck_assert(topic_stream_id(t, 0) > first_stream + 3);
+	ck_assert_ptr_nonnull(partition_by_stream(broker.partitions, topic_stream_id(t, 0)));
 }
 END_TEST
 
@@ -973,7 +737,7 @@ START_TEST(test_metadata_v1)
 		    MD_PART_V1("00000000"));
 
 	/* with auto.create.topics.enable off: UNKNOWN_TOPIC_OR_PARTITION */
-	cfg.auto_create_topics_enable = 0;
+	harness_cfg.auto_create_topics_enable = 0;
 	call_expect(API_Metadata, 1, 0, "00000001 s`other`",
 		    "00000001 00000001 s`127.0.0.1` 00002384 ffff"
 		    "00000001"
@@ -1201,7 +965,7 @@ static void vec_configs(struct vec *v, const char *set_name, const char *set_val
 START_TEST(test_create_topics_v5)
 {
 	make_topic("orders", 1);
-	cfg.num_partitions = 3;
+	harness_cfg.num_partitions = 3;
 	struct vec want = {0};
 	vec_add(&want, "00000000"                      /* ThrottleTimeMs */
 		       "03"                            /* Topics (2) */
@@ -1274,7 +1038,7 @@ END_TEST
 START_TEST(test_delete_topics_v1)
 {
 	const struct topic *t = make_topic("orders", 2);
-	uint64_t orders_stream = t->first_stream_id;
+	uint64_t orders_stream = topic_stream_id(t, 0);
 	make_topic("dup", 1);
 	make_topic("keep", 1);
 	ck_assert_uint_eq(broker.counters[BC_partitions], 4);
@@ -1400,7 +1164,7 @@ static void add_batch(struct partition *p, int n, const int64_t *ts,
 		.len = (uint32_t)b.len,
 		.attributes = attrs,
 	};
-	shm_cache_put(seg, cache_pos, b.b, b.len);
+	shm_cache_put(harness_seg, cache_pos, b.b, b.len);
 	cache_pos += b.len;
 	ck_assert_int_eq(partition_append(p, &e), 0);
 	vec_free(&b);
@@ -1515,6 +1279,150 @@ START_TEST(test_list_offsets_v7)
 }
 END_TEST
 
+/* ---- DeleteRecords ---- */
+
+/* "logs" (2 partitions): partition 0 holds offsets 0-9 in two batches, of
+ * which 0-7 are durable (high watermark 8); partition 1 is empty.  "kv"
+ * (1 partition) is compacted only.  Returns partition 0. */
+static struct partition *delete_records_setup(void)
+{
+	make_topic("logs", 2);
+	struct partition *p = partition_by_name(broker.partitions, "logs", 0);
+	ck_assert_ptr_nonnull(p);
+	static const int64_t ts[] = {1000, 1001, 1002, 1003, 1004};
+	add_batch(p, 5, ts, 0);
+	add_batch(p, 5, ts, 0);
+	p->high_watermark = 8;
+	char err[256];
+	const struct topic *t;
+	struct topic_config_entry compact = {"cleanup.policy", "compact"};
+	ck_assert_int_eq(topics_create("kv", 1, &compact, 1, 0, err, sizeof err, &t), 0);
+	return p;
+}
+
+/* A Fetch v5 of logs-0 at offset from (MaxWaitMs 0) must answer exactly
+ * want_partition (PartitionIndex ... Records of the one partition). */
+static void delete_records_fetch(int64_t from, const char *want_partition)
+{
+	char body[512], want[512];
+	snprintf(body, sizeof body,
+		 "ffffffff 00000000 00000001 00100000 00" /* ReplicaId MaxWaitMs MinBytes MaxBytes IsolationLevel */
+		 "00000001 s`logs` 00000001"              /* Topics: Topic Partitions */
+		 "  00000000 %016llx ffffffffffffffff 00100000", /* Partition FetchOffset LogStartOffset PartitionMaxBytes */
+		 (unsigned long long)from);
+	snprintf(want, sizeof want,
+		 "00000000"                               /* ThrottleTimeMs */
+		 "00000001 s`logs` 00000001 %s",          /* Responses: Topic Partitions */
+		 want_partition);
+	struct vec w = {0};
+	vec_add(&w, want);
+	struct call c;
+	call_run(&c, API_Fetch, 5, 0, body);
+	ck_assert_int_eq(c.state, REQ_DONE);
+	expect_bytes("Fetch v5 response", c.resp, c.resp_len, &w);
+	if (c.req.ctx && c.req.ctx_free)
+		c.req.ctx_free(c.req.ctx);
+	call_free(&c);
+	vec_free(&w);
+}
+
+START_TEST(test_delete_records_v0)
+{
+	struct partition *p = delete_records_setup();
+	const struct topic *logs = catalog_topic_by_name(broker.catalog, "logs");
+	call_expect(API_DeleteRecords, 0, 0,
+		    "00000003"                                /* Topics */
+		    "  s`logs` 00000005"                      /* Name Partitions */
+		    "    00000000 0000000000000003"           /* PartitionIndex Offset */
+		    "    00000000 0000000000000002"           /* below the log start now */
+		    "    00000001 ffffffffffffffff"           /* -1: the high watermark (0) */
+		    "    00000000 0000000000000009"           /* above the high watermark */
+		    "    00000002 0000000000000000"           /* no such partition */
+		    "  s`kv` 00000001"
+		    "    00000000 0000000000000000"
+		    "  s`nope` 00000001"
+		    "    00000000 0000000000000000"
+		    "000003e8",                               /* TimeoutMs */
+		    "00000000"                                /* ThrottleTimeMs */
+		    "00000003"                                /* Topics */
+		    "  s`logs` 00000005"
+		    /* PartitionIndex LowWatermark ErrorCode */
+		    "    00000000 0000000000000003 0000"
+		    "    00000000 0000000000000003 0000"
+		    "    00000001 0000000000000000 0000"
+		    "    00000000 ffffffffffffffff 0001"      /* OFFSET_OUT_OF_RANGE */
+		    "    00000002 ffffffffffffffff 0003"      /* UNKNOWN_TOPIC_OR_PARTITION */
+		    "  s`kv` 00000001"
+		    "    00000000 ffffffffffffffff 002c"      /* POLICY_VIOLATION */
+		    "  s`nope` 00000001"
+		    "    00000000 ffffffffffffffff 0003");
+	/* journaled in the catalog, and the partition follows */
+	ck_assert_int_eq(catalog_stream_log_start(broker.catalog, topic_stream_id(logs, 0)), 3);
+	ck_assert_int_eq(p->log_start, 3);
+	ck_assert_int_eq(catalog_stream_log_start(broker.catalog, topic_stream_id(logs, 1)), 0);
+	/* ListOffsets EARLIEST answers the new log start */
+	call_expect(API_ListOffsets, 1, 0,
+		    "ffffffff 00000001 s`logs` 00000001 00000000 fffffffffffffffe",
+		    "00000001 s`logs` 00000001 00000000 0000 ffffffffffffffff 0000000000000003");
+	/* Fetch below it is out of range and reports it as LogStartOffset */
+	delete_records_fetch(2,
+			     "00000000 0001"                      /* PartitionIndex ErrorCode */
+			     "0000000000000008 0000000000000008"  /* HighWatermark LastStableOffset */
+			     "0000000000000003"                   /* LogStartOffset */
+			     "ffffffff 00000000");                /* AbortedTransactions Records */
+	/* v1 is v0 */
+	call_expect(API_DeleteRecords, 1, 0,
+		    "00000001 s`logs` 00000001 00000000 0000000000000004 00000000",
+		    "00000000 00000001 s`logs` 00000001 00000000 0000000000000004 0000");
+	ck_assert_int_eq(p->log_start, 4);
+	/* a null Topics array, and a Partitions count past the bytes */
+	call_malformed(API_DeleteRecords, 0, 0, "ffffffff 000003e8");
+	call_malformed(API_DeleteRecords, 0, 0, "00000001 s`logs` 00000002 00000000 0000000000000005");
+	ck_assert_int_eq(p->log_start, 4);
+}
+END_TEST
+
+START_TEST(test_delete_records_v2)
+{
+	struct partition *p = delete_records_setup();
+	const struct topic *logs = catalog_topic_by_name(broker.catalog, "logs");
+	/* a request that stops parsing in its second topic moves nothing,
+	 * although its first topic alone would have */
+	call_malformed(API_DeleteRecords, 2, 1,
+		       "03"                                   /* Topics (2) */
+		       "  c`logs` 02 00000000 0000000000000005 00 00"
+		       "  c`logs` 02 00000000");              /* cut short */
+	ck_assert_int_eq(p->log_start, 0);
+	ck_assert_int_eq(catalog_stream_log_start(broker.catalog, topic_stream_id(logs, 0)), 0);
+	call_expect(API_DeleteRecords, 2, 1,
+		    "02"                                      /* Topics (1) */
+		    "  c`logs` 03"                            /* Name Partitions (2) */
+		    "    00000000 ffffffffffffffff 00"        /* PartitionIndex Offset (-1: HW) tags */
+		    "    00000001 fffffffffffffffe 00"        /* -2: out of range */
+		    "  00"                                    /* tags */
+		    "000003e8"                                /* TimeoutMs */
+		    "00",                                     /* tags */
+		    "00000000"                                /* ThrottleTimeMs */
+		    "02"
+		    "  c`logs` 03"
+		    /* PartitionIndex LowWatermark ErrorCode tags */
+		    "    00000000 0000000000000008 0000 00"
+		    "    00000001 ffffffffffffffff 0001 00"
+		    "  00"
+		    "00");
+	ck_assert_int_eq(catalog_stream_log_start(broker.catalog, topic_stream_id(logs, 0)), 8);
+	ck_assert_int_eq(p->log_start, 8);
+	/* the log start may reach the high watermark: a fetch there is in
+	 * range and empty, one below is not */
+	delete_records_fetch(8,
+			     "00000000 0000 0000000000000008 0000000000000008"
+			     "0000000000000008 ffffffff 00000000");
+	delete_records_fetch(7,
+			     "00000000 0001 0000000000000008 0000000000000008"
+			     "0000000000000008 ffffffff 00000000");
+}
+END_TEST
+
 static Suite *protocol_suite(void)
 {
 	Suite *s = suite_create("protocol");
@@ -1541,7 +1449,7 @@ static Suite *protocol_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("handlers");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, harness_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_api_versions);
 	tcase_add_test(tc, test_topics_names);
@@ -1557,6 +1465,8 @@ static Suite *protocol_suite(void)
 	tcase_add_test(tc, test_delete_topics_v6);
 	tcase_add_test(tc, test_list_offsets_v1);
 	tcase_add_test(tc, test_list_offsets_v7);
+	tcase_add_test(tc, test_delete_records_v0);
+	tcase_add_test(tc, test_delete_records_v2);
 	suite_add_tcase(s, tc);
 	return s;
 }

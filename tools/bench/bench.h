@@ -19,6 +19,10 @@ enum bench_part {
 	BENCH_PART_DISK = 1 << 0,
 	BENCH_PART_BROKER = 1 << 1,
 	BENCH_PART_MOCK = 1 << 2,
+	BENCH_PART_PACED = 1 << 3,     /* brokerd, paced phases (b) and (c) only */
+	BENCH_PART_FILL = 1 << 4,      /* produce --fill-mb, wait for the uploads */
+	BENCH_PART_CATCHUP = 1 << 5,   /* read it all back from S3, raw GETs */
+	BENCH_PART_RAWGET = 1 << 6,    /* the raw GETs alone */
 };
 
 struct bench_opts {
@@ -38,6 +42,13 @@ struct bench_opts {
 	const char *pidfile;
 	uint64_t cache_bytes;       /* as configured on brokerd, 0 if unknown */
 	const char *json_path;
+	int skip_throughput;        /* phase (a) left out (--only paced) */
+	const char *s3_config;      /* brokerd's sluice.conf: object store, shm */
+	uint64_t fill_bytes;        /* record value bytes the fill part produces */
+	int get_parallel;           /* raw GETs in flight */
+	uint64_t get_range;         /* bytes per ranged raw GET */
+	const char *restart_cmd;    /* run between fill and catchup, may be NULL */
+	double drain_timeout_s;     /* fill: waiting for the uploads */
 };
 
 /* Monotonic time in nanoseconds. */

@@ -1,9 +1,10 @@
 /*
  * sluice-bench: measures the machine's disk limits and a Kafka cluster's
  * produce throughput and latency (brokerd, and librdkafka's mock cluster as
- * the reference) in one run; see --help and BENCHMARKS.md.  main() parses
- * options and runs the parts in order; each part is its own file.  Nothing
- * durable but the --json report.
+ * the reference) in one run, and with --s3-config brokerd's path to and
+ * from object storage (fill, catch-up read, raw GETs); see --help and
+ * BENCHMARKS.md.  main() parses options and runs the parts in order; each
+ * part is its own file.  Nothing durable but the --json report.
  */
 #include "autoconfig.h"
 
@@ -12,6 +13,8 @@
 #include "tools/bench/mock.h"
 #include "tools/bench/procmem.h"
 #include "tools/bench/report.h"
+#include "tools/bench/s3bench.h"
+#include "tools/bench/s3target.h"
 #include "tools/bench/workload.h"
 #include "common/errors.h"
 #include "common/log.h"
@@ -32,9 +35,13 @@ static void usage(FILE *out)
 	fprintf(out,
 "usage: sluice-bench [options]\n"
 "Measures disk limits and produce throughput/latency (acks=all) against brokerd\n"
-"and against librdkafka's in-process mock cluster, in one run.\n"
+"and against librdkafka's in-process mock cluster, in one run; with --s3-config,\n"
+"also brokerd's uploads to and catch-up reads from object storage.\n"
 "\n"
-"  --only LIST          parts to run, comma-separated: disk,broker,mock (default all)\n"
+"  --only LIST          parts to run, comma-separated: disk,broker,mock (default\n"
+"                       all three); paced (broker and mock without phase (a));\n"
+"                       fill,catchup (need --s3-config; run in that order);\n"
+"                       rawget (only the raw GETs of catchup)\n"
 "  --bootstrap H:P      brokerd address (default 127.0.0.1:9092)\n"
 "  --topic NAME         topic, created with 4 partitions if missing (default sluice-bench)\n"
 "  --partitions N       partitions when creating the topic (default 4)\n"
@@ -51,6 +58,14 @@ static void usage(FILE *out)
 "  --pidfile FILE       read brokerd's pid from FILE\n"
 "  --cache-bytes N      brokerd's cache size, printed beside its memory (K/M/G ok)\n"
 "  --json FILE          also write the report as JSON\n"
+"  --s3-config FILE     brokerd's sluice.conf: its object store and shm segment\n"
+"  --fill-mb MB         fill: record value MB to produce (default 2000)\n"
+"  --drain-timeout SEC  fill: longest wait for the uploads to drain (default 300)\n"
+"  --restart-cmd CMD    run by sh between fill and catchup (restart brokerd\n"
+"                       there, so the catch-up starts with cold caches); it must\n"
+"                       exit 0 once brokerd accepts connections again\n"
+"  --get-parallel N     raw GETs in flight (default 8)\n"
+"  --get-range BYTES    size of the ranged raw GETs (default 1M)\n"
 "  --serve-mock         only start a mock cluster (1 broker, --topic with\n"
 "                       --partitions), print its bootstrap address on stdout\n"
 "                       and serve until SIGINT or SIGTERM\n"
@@ -106,6 +121,14 @@ static unsigned parse_only(const char *list)
 			parts |= BENCH_PART_BROKER;
 		else if (strcmp(tok, "mock") == 0)
 			parts |= BENCH_PART_MOCK;
+		else if (strcmp(tok, "paced") == 0)
+			parts |= BENCH_PART_PACED;
+		else if (strcmp(tok, "fill") == 0)
+			parts |= BENCH_PART_FILL;
+		else if (strcmp(tok, "catchup") == 0)
+			parts |= BENCH_PART_CATCHUP;
+		else if (strcmp(tok, "rawget") == 0)
+			parts |= BENCH_PART_RAWGET;
 		else
 			return 0;
 	}
@@ -165,11 +188,16 @@ int main(int argc, char **argv)
 		.disk_dir = ".",
 		.disk_bytes = 256 * (uint64_t)BENCH_MIB,
 		.disk_iters = 2000,
+		.fill_bytes = 2000 * (uint64_t)BENCH_MB,
+		.get_parallel = 8,
+		.get_range = BENCH_MIB,
+		.drain_timeout_s = 300,
 	};
 	enum {
 		OPT_ONLY = 256, OPT_BOOTSTRAP, OPT_TOPIC, OPT_PARTITIONS, OPT_DURATION,
 		OPT_RATE, OPT_RECORD, OPT_LINGER, OPT_FETCH_WAIT, OPT_DISK_DIR, OPT_DISK_MIB, OPT_DISK_ITERS,
-		OPT_PID, OPT_PIDFILE, OPT_CACHE, OPT_JSON, OPT_SERVE,
+		OPT_PID, OPT_PIDFILE, OPT_CACHE, OPT_JSON, OPT_SERVE, OPT_S3_CONFIG, OPT_FILL_MB,
+		OPT_DRAIN_TIMEOUT, OPT_RESTART_CMD, OPT_GET_PARALLEL, OPT_GET_RANGE,
 	};
 	static const struct option longopts[] = {
 		{ "only", required_argument, NULL, OPT_ONLY },
@@ -189,6 +217,12 @@ int main(int argc, char **argv)
 		{ "cache-bytes", required_argument, NULL, OPT_CACHE },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "serve-mock", no_argument, NULL, OPT_SERVE },
+		{ "s3-config", required_argument, NULL, OPT_S3_CONFIG },
+		{ "fill-mb", required_argument, NULL, OPT_FILL_MB },
+		{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+		{ "restart-cmd", required_argument, NULL, OPT_RESTART_CMD },
+		{ "get-parallel", required_argument, NULL, OPT_GET_PARALLEL },
+		{ "get-range", required_argument, NULL, OPT_GET_RANGE },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -241,6 +275,23 @@ int main(int argc, char **argv)
 		case OPT_CACHE: bad = parse_size(optarg, &opts.cache_bytes) < 0; break;
 		case OPT_JSON: opts.json_path = optarg; break;
 		case OPT_SERVE: serve = 1; break;
+		case OPT_S3_CONFIG: opts.s3_config = optarg; break;
+		case OPT_FILL_MB: {
+			double mb;
+			bad = parse_positive(optarg, &mb) < 0 || mb > 1e7;
+			opts.fill_bytes = (uint64_t)(mb * BENCH_MB);
+			break;
+		}
+		case OPT_DRAIN_TIMEOUT: bad = parse_positive(optarg, &opts.drain_timeout_s) < 0; break;
+		case OPT_RESTART_CMD: opts.restart_cmd = optarg; break;
+		case OPT_GET_PARALLEL:
+			bad = parse_size(optarg, &u) < 0 || u == 0 || u > 1024;
+			opts.get_parallel = (int)u;
+			break;
+		case OPT_GET_RANGE:
+			bad = parse_size(optarg, &u) < 0 || u == 0 || u > (1ull << 32);
+			opts.get_range = u;
+			break;
 		case 'V': printf("sluice-bench %s (librdkafka %s)\n", PACKAGE_VERSION,
 				 rd_kafka_version_str()); return 0;
 		case 'h': usage(stdout); return 0;
@@ -261,6 +312,26 @@ int main(int argc, char **argv)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	if (serve)
 		return serve_mock(&opts);
+	if ((opts.parts & (BENCH_PART_FILL | BENCH_PART_CATCHUP | BENCH_PART_RAWGET)) &&
+	    opts.s3_config == NULL) {
+		fprintf(stderr, "sluice-bench: fill, catchup and rawget need --s3-config\n");
+		return EXIT_USAGE;
+	}
+	/* paced is broker without phase (a); broker alone has it. */
+	if ((opts.parts & BENCH_PART_PACED) && !(opts.parts & BENCH_PART_BROKER)) {
+		opts.parts |= BENCH_PART_BROKER;
+		opts.skip_throughput = 1;
+	}
+	struct s3target target;
+	int have_target = 0;
+	if (opts.s3_config != NULL) {
+		char err[512];
+		if (s3target_load(&target, opts.s3_config, err, sizeof err) != 0) {
+			fprintf(stderr, "sluice-bench: %s\n", err);
+			return EXIT_USAGE;
+		}
+		have_target = 1;
+	}
 	if (opts.pidfile != NULL) {
 		int rc = procmem_pidfile(opts.pidfile, &opts.pid);
 		if (rc != 0) {
@@ -273,6 +344,8 @@ int main(int argc, char **argv)
 	struct report rep = { .opts = &opts, .ok = 1 };
 	struct disk_result *disk = NULL;
 	struct workload_result *broker = NULL, *mockres = NULL;
+	struct s3bench_fill *fill = NULL;
+	struct s3bench_catchup *catchup = NULL;
 	if (opts.parts & BENCH_PART_DISK) {
 		disk = malloc(sizeof *disk);
 		if (disk == NULL)
@@ -304,6 +377,36 @@ int main(int argc, char **argv)
 			rep.ok = 0;
 		}
 	}
+	if (opts.parts & BENCH_PART_FILL) {
+		fill = malloc(sizeof *fill);
+		if (fill == NULL)
+			log_fatal("out of memory");
+		if (s3bench_fill_run(&opts, &target, fill) != 0) {
+			log_error("fill: %s", fill->error);
+			rep.ok = 0;
+		}
+		rep.fill = fill;
+	}
+	if ((opts.parts & BENCH_PART_CATCHUP) && opts.restart_cmd != NULL && rep.ok) {
+		log_info("restart: %s", opts.restart_cmd);
+		fflush(stdout);
+		int st = system(opts.restart_cmd);
+		if (st != 0) {
+			log_error("restart command failed (status %d): %s", st, opts.restart_cmd);
+			rep.ok = 0;
+		}
+	}
+	if ((opts.parts & (BENCH_PART_CATCHUP | BENCH_PART_RAWGET)) && rep.ok) {
+		catchup = malloc(sizeof *catchup);
+		if (catchup == NULL)
+			log_fatal("out of memory");
+		if (s3bench_catchup_run(&opts, &target, !(opts.parts & BENCH_PART_CATCHUP),
+					catchup) != 0) {
+			log_error("catchup: %s", catchup->error);
+			rep.ok = 0;
+		}
+		rep.catchup = catchup;
+	}
 	if (opts.parts & BENCH_PART_MOCK) {
 		mockres = malloc(sizeof *mockres);
 		if (mockres == NULL)
@@ -324,5 +427,9 @@ int main(int argc, char **argv)
 	free(disk);
 	free(broker);
 	free(mockres);
+	free(fill);
+	free(catchup);
+	if (have_target)
+		s3target_free(&target);
 	return rep.ok ? 0 : 1;
 }

@@ -7,6 +7,8 @@
 #include "autoconfig.h"
 
 #include "tools/bench/report.h"
+#include "tools/bench/catchup.h"
+#include "tools/bench/report_s3.h"
 #include "common/errors.h"
 
 #include <stdio.h>
@@ -57,6 +59,7 @@ struct report_row {
 	const char *label;
 	const char *fmt;
 	double (*get)(const struct workload_result *w);
+	int tput;   /* a figure of phase (a), left out with --only paced */
 };
 
 /* Accessors for the rows below, one figure each. */
@@ -79,19 +82,19 @@ static double get_errors(const struct workload_result *w)
 }
 
 static const struct report_row report_rows[] = {
-	{ "(a) max throughput, MB/s", "%12.1f", get_tput_mbps },
-	{ "    records/s", "%12.0f", get_tput_rps },
-	{ "(b) paced rate achieved, MB/s", "%12.1f", get_achieved },
-	{ "    produce latency p50, ms", "%12.3f", get_prod_p50 },
-	{ "    p99, ms", "%12.3f", get_prod_p99 },
-	{ "    p99.9, ms", "%12.3f", get_prod_p999 },
-	{ "    max, ms", "%12.3f", get_prod_max },
-	{ "(c) end-to-end p50, ms", "%12.3f", get_e2e_p50 },
-	{ "    p99, ms", "%12.3f", get_e2e_p99 },
-	{ "    p99.9, ms", "%12.3f", get_e2e_p999 },
-	{ "    records read back", "%12.0f", get_consumed },
-	{ "    acknowledged, not read back", "%12.0f", get_missing },
-	{ "delivery errors", "%12.0f", get_errors },
+	{ "(a) max throughput, MB/s", "%12.1f", get_tput_mbps, 1 },
+	{ "    records/s", "%12.0f", get_tput_rps, 1 },
+	{ "(b) paced rate achieved, MB/s", "%12.1f", get_achieved, 0 },
+	{ "    produce latency p50, ms", "%12.3f", get_prod_p50, 0 },
+	{ "    p99, ms", "%12.3f", get_prod_p99, 0 },
+	{ "    p99.9, ms", "%12.3f", get_prod_p999, 0 },
+	{ "    max, ms", "%12.3f", get_prod_max, 0 },
+	{ "(c) end-to-end p50, ms", "%12.3f", get_e2e_p50, 0 },
+	{ "    p99, ms", "%12.3f", get_e2e_p99, 0 },
+	{ "    p99.9, ms", "%12.3f", get_e2e_p999, 0 },
+	{ "    records read back", "%12.0f", get_consumed, 0 },
+	{ "    acknowledged, not read back", "%12.0f", get_missing, 0 },
+	{ "delivery errors", "%12.0f", get_errors, 0 },
 };
 
 /* Prints the produce section for the targets that ran. */
@@ -115,6 +118,8 @@ static void report_print_produce(FILE *out, const struct report *r)
 	fprintf(out, "\n");
 	for (size_t i = 0; i < sizeof report_rows / sizeof report_rows[0]; i++) {
 		const struct report_row *row = &report_rows[i];
+		if (row->tput && o->skip_throughput)
+			continue;
 		fprintf(out, "  %-32s", row->label);
 		for (int c = 0; c < 2; c++)
 			if (cols[c] != NULL)
@@ -137,6 +142,10 @@ void report_print(FILE *out, const struct report *r)
 		report_print_disk(out, r);
 	if (r->broker != NULL || r->mock != NULL)
 		report_print_produce(out, r);
+	if (r->fill != NULL)
+		report_s3_print_fill(out, r->opts, r->fill);
+	if (r->catchup != NULL)
+		report_s3_print_catchup(out, r->opts, r->catchup);
 	if (r->pid > 0) {
 		if (r->mem_rc == 0)
 			fprintf(out, "brokerd memory (pid %ld): VmRSS %.1f MiB, VmHWM %.1f MiB",
@@ -252,6 +261,13 @@ json_t *report_json(const struct report *r)
 		"rate_mb", o->rate_mb,
 		"paced_linger_ms", o->latency_linger_ms,
 		"consumer_fetch_wait_ms", o->fetch_wait_ms));
+	json_t *params = json_object_get(root, "params");
+	json_object_set_new(params, "throughput_phase", json_boolean(!o->skip_throughput));
+	if (r->fill != NULL || r->catchup != NULL) {
+		json_object_set_new(params, "fill_bytes", json_integer((json_int_t)o->fill_bytes));
+		json_object_set_new(params, "get_parallel", json_integer(o->get_parallel));
+		json_object_set_new(params, "get_range", json_integer((json_int_t)o->get_range));
+	}
 	json_t *paced = report_json_conf(workload_paced_conf);
 	char linger[16];
 	snprintf(linger, sizeof linger, "%d", o->latency_linger_ms);
@@ -265,6 +281,12 @@ json_t *report_json(const struct report *r)
 		json_object_set_new(root, "broker", report_json_workload(r->broker, o->bootstrap));
 	if (r->mock != NULL)
 		json_object_set_new(root, "mock", report_json_workload(r->mock, "in-process"));
+	if (r->fill != NULL)
+		json_object_set_new(root, "fill", report_s3_json_fill(r->fill));
+	if (r->catchup != NULL) {
+		json_object_set_new(root, "catchup", report_s3_json_catchup(r->catchup));
+		json_object_set_new(root, "catchup_consumer_config", report_json_conf(catchup_conf));
+	}
 	if (r->broker != NULL && r->mock != NULL && r->mock->tput_mbps > 0)
 		json_object_set_new(root, "throughput_ratio_broker_mock",
 				    json_real(r->broker->tput_mbps / r->mock->tput_mbps));

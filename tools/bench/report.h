@@ -13,6 +13,7 @@
 #include "tools/bench/bench.h"
 #include "tools/bench/disk.h"
 #include "tools/bench/procmem.h"
+#include "tools/bench/s3bench.h"
 #include "tools/bench/workload.h"
 
 struct report {
@@ -20,6 +21,8 @@ struct report {
 	const struct disk_result *disk;        /* NULL: not run */
 	const struct workload_result *broker;  /* NULL: not run */
 	const struct workload_result *mock;    /* NULL: not run */
+	const struct s3bench_fill *fill;       /* NULL: not run */
+	const struct s3bench_catchup *catchup; /* NULL: not run */
 	pid_t pid;                             /* brokerd, 0: not sampled */
 	int mem_rc;                            /* procmem_read's answer */
 	struct procmem mem;

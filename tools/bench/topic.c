@@ -15,8 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-/* Partition count of topic in the cluster's metadata; 0 if absent, SL_EIO on error. */
-static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
+int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
 			    char *err, size_t errlen)
 {
 	const struct rd_kafka_metadata *md = NULL;

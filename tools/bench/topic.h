@@ -19,4 +19,11 @@
 int topic_ensure(rd_kafka_t *rk, const char *topic, int partitions, int timeout_ms,
 		 int *created, char *err, size_t errlen);
 
+/*
+ * Returns the partition count of topic in the cluster's metadata, 0 when
+ * it is absent or a partition has no leader yet, or SL_EIO (err filled)
+ * when the metadata request fails.  Never creates the topic.
+ */
+int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err, size_t errlen);
+
 #endif

@@ -262,19 +262,23 @@ static int workload_warmup(struct workload_producer *p, int partitions, uint8_t 
 	return 0;
 }
 
-/* Phase (a): produce as fast as the client takes records for duration_s. */
+/*
+ * Phase (a): produce as fast as the client takes records, for duration_ns
+ * or until max_records are handed over (0: no limit), whichever is first.
+ */
 static int workload_throughput(const struct bench_opts *opts, struct workload_producer *p,
-			       int partitions, uint8_t *buf, struct workload_result *res)
+			       int partitions, uint8_t *buf, uint64_t duration_ns,
+			       uint64_t max_records, struct workload_result *res)
 {
 	uint32_t run = (uint32_t)random() | 1;
 	uint64_t seq = 0;
 	uint64_t start = bench_now_ns();
-	uint64_t end = start + (uint64_t)(opts->duration_s * 1e9);
+	uint64_t end = duration_ns > UINT64_MAX - start ? UINT64_MAX : start + duration_ns;
 	uint64_t now = start;
 	atomic_store(&p->dr.acked, 0);
 	atomic_store(&p->dr.last_ack_ns, start);
-	while (now < end) {
-		for (int i = 0; i < 256; i++, seq++) {
+	while (now < end && (max_records == 0 || seq < max_records)) {
+		for (int i = 0; i < 256 && (max_records == 0 || seq < max_records); i++, seq++) {
 			record_stamp(buf, run, seq, now);
 			rd_kafka_resp_err_t kerr = workload_produce(p, (int)(seq % (uint64_t)partitions),
 								    buf, opts->record_size,
@@ -440,10 +444,13 @@ int workload_run(const struct bench_opts *opts, const char *bootstrap, struct wo
 		goto out;
 	}
 	res->partitions = partitions;
-	workload_producer_topic(&p, opts->topic);
-	rc = workload_warmup(&p, partitions, buf, opts->record_size, res);
-	if (rc == 0)
-		rc = workload_throughput(opts, &p, partitions, buf, res);
+	if (!opts->skip_throughput) {
+		workload_producer_topic(&p, opts->topic);
+		rc = workload_warmup(&p, partitions, buf, opts->record_size, res);
+		if (rc == 0)
+			rc = workload_throughput(opts, &p, partitions, buf,
+						 (uint64_t)(opts->duration_s * 1e9), 0, res);
+	}
 	workload_producer_stop(&p);
 	if (rc != 0)
 		goto out;
@@ -456,6 +463,52 @@ int workload_run(const struct bench_opts *opts, const char *bootstrap, struct wo
 	rc = workload_warmup(&p, partitions, buf, opts->record_size, res);
 	if (rc == 0)
 		rc = workload_paced(opts, bootstrap, &p, partitions, buf, res);
+	workload_producer_stop(&p);
+out:
+	free(buf);
+	return res->ok ? 0 : (rc != 0 ? rc : SL_EIO);
+}
+
+int workload_fill(const struct bench_opts *opts, const char *bootstrap, struct workload_result *res)
+{
+	memset(res, 0, sizeof *res);
+	res->ok = 1;
+	hist_reset(&res->produce);
+	hist_reset(&res->e2e);
+	if (opts->record_size < RECORD_HEADER) {
+		workload_fail(res, "record size %zu below the %d-byte header", opts->record_size,
+			      RECORD_HEADER);
+		return SL_EINVAL;
+	}
+	uint8_t *buf = malloc(opts->record_size);
+	if (buf == NULL) {
+		workload_fail(res, "out of memory");
+		return SL_ENOMEM;
+	}
+	record_fill(buf, opts->record_size, 0x5EED);
+	uint64_t records = (opts->fill_bytes + opts->record_size - 1) / opts->record_size;
+
+	struct workload_producer p;
+	char err[512];
+	int rc = workload_producer_start(&p, bootstrap, workload_tput_conf, -1, NULL, res);
+	if (rc != 0)
+		goto out;
+	int partitions = topic_ensure(p.rk, opts->topic, opts->partitions, WORKLOAD_TIMEOUT_MS,
+				      &res->topic_created, err, sizeof err);
+	if (partitions <= 0) {
+		workload_fail(res, "topic %s: %s", opts->topic, err);
+		workload_producer_stop(&p);
+		rc = SL_EIO;
+		goto out;
+	}
+	res->partitions = partitions;
+	workload_producer_topic(&p, opts->topic);
+	rc = workload_warmup(&p, partitions, buf, opts->record_size, res);
+	if (rc == 0)
+		rc = workload_throughput(opts, &p, partitions, buf, UINT64_MAX, records, res);
+	if (rc == 0 && res->tput_acked != records)
+		workload_fail(res, "fill: %llu of %llu records acknowledged",
+			      (unsigned long long)res->tput_acked, (unsigned long long)records);
 	workload_producer_stop(&p);
 out:
 	free(buf);

@@ -1,7 +1,8 @@
 /*
  * The produce workload run against one cluster (brokerd or the mock):
  * (a) maximum acknowledged throughput, (b) produce latency at a fixed paced
- * rate, (c) end-to-end latency at that rate.  acks=all throughout.
+ * rate, (c) end-to-end latency at that rate.  acks=all throughout.  Also
+ * the fill of the catch-up benchmark: (a) bounded by bytes, not time.
  */
 #ifndef SLUICE_BENCH_WORKLOAD_H
 #define SLUICE_BENCH_WORKLOAD_H
@@ -56,5 +57,13 @@ extern const char *const workload_paced_conf[];
  * measured before a failure stay in res.
  */
 int workload_run(const struct bench_opts *opts, const char *bootstrap, struct workload_result *res);
+
+/*
+ * Fills the topic: opts->fill_bytes of record values (rounded up to whole
+ * records) produced as in phase (a) but bounded by count, not time; the
+ * figures land in res's tput_* fields.  Returns 0 when every record was
+ * acknowledged, SL_EIO otherwise with res->error saying why.
+ */
+int workload_fill(const struct bench_opts *opts, const char *bootstrap, struct workload_result *res);
 
 #endif

@@ -1,0 +1,384 @@
+/*
+ * Encoding and parsing of committed-offset records (format in
+ * offset_record.h).  Like the catalog's records, parsing tells a torn or
+ * garbage frame (the journal is cut there) from a frame whose CRCs hold but
+ * whose content makes no sense (corruption or a newer format: refuse to
+ * guess).  Parsing checks the whole body once, so walking a parsed record
+ * with the iterator cannot fail.
+ *
+ * Ownership: a buffer owns its bytes; a parsed record points into the bytes
+ * it was parsed from.  Threading: no state.  Durable: this is the on-disk
+ * format of offsets.journal and offsets.snapshot.
+ */
+#include "brokerd/groups/offset_record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "common/crc32c.h"
+#include "common/errors.h"
+
+/* Makes room for n more bytes; returns a pointer to them or NULL (sticky
+ * SL_ENOMEM). */
+static uint8_t *offset_buf_grow(struct offset_buf *buf, size_t n)
+{
+	if (buf->err)
+		return NULL;
+	if (buf->cap - buf->len < n) {
+		size_t cap = buf->cap ? buf->cap : 512;
+		while (cap - buf->len < n)
+			cap *= 2;
+		uint8_t *data = realloc(buf->data, cap);
+		if (!data) {
+			buf->err = SL_ENOMEM;
+			return NULL;
+		}
+		buf->data = data;
+		buf->cap = cap;
+	}
+	uint8_t *p = buf->data + buf->len;
+	buf->len += n;
+	return p;
+}
+
+/* Appends a u16-length-prefixed string. */
+static void offset_buf_str16(struct offset_buf *buf, const char *s, size_t len)
+{
+	if (len > UINT16_MAX) {
+		buf->err = buf->err ? buf->err : SL_EINVAL;
+		return;
+	}
+	uint8_t *p = offset_buf_grow(buf, 2 + len);
+	if (!p)
+		return;
+	be16_put(p, (uint16_t)len);
+	if (len)
+		memcpy(p + 2, s, len);
+}
+
+/* Appends big-endian integers. */
+static void offset_buf_u32(struct offset_buf *buf, uint32_t v)
+{
+	uint8_t *p = offset_buf_grow(buf, 4);
+	if (p)
+		be32_put(p, v);
+}
+
+static void offset_buf_u64(struct offset_buf *buf, uint64_t v)
+{
+	uint8_t *p = offset_buf_grow(buf, 8);
+	if (p)
+		be64_put(p, v);
+}
+
+void offset_buf_zeros(struct offset_buf *buf, size_t n)
+{
+	uint8_t *p = offset_buf_grow(buf, n);
+	if (p)
+		memset(p, 0, n);
+}
+
+void offset_buf_reset(struct offset_buf *buf)
+{
+	buf->len = 0;
+	buf->err = 0;
+}
+
+void offset_buf_free(struct offset_buf *buf)
+{
+	free(buf->data);
+	memset(buf, 0, sizeof *buf);
+}
+
+/* Opens a frame: header space, then seq. */
+static void offset_record_open(struct offset_buf *buf,
+			       enum offset_record_type type, uint64_t seq)
+{
+	buf->rec = buf->len;
+	buf->topics = buf->parts = 0;
+	buf->topic_count_at = buf->part_count_at = 0;
+	uint8_t *hdr = offset_buf_grow(buf, OFFSET_RECORD_HEADER_BYTES);
+	if (hdr)
+		be16_put(hdr + 6, (uint16_t)type); /* the rest at the end */
+	offset_buf_u64(buf, seq);
+}
+
+void offset_record_begin(struct offset_buf *buf, enum offset_record_type type,
+			 uint64_t seq, const char *group, size_t group_len)
+{
+	offset_record_open(buf, type, seq);
+	offset_buf_str16(buf, group, group_len);
+	if (type == OFFSET_RECORD_GROUP_DELETE)
+		return;
+	buf->topic_count_at = buf->len;
+	offset_buf_u32(buf, 0);
+}
+
+/* Writes the partition count of the topic being filled, if any. */
+static void offset_record_close_topic(struct offset_buf *buf)
+{
+	if (buf->part_count_at && !buf->err)
+		be32_put(buf->data + buf->part_count_at, buf->parts);
+	buf->part_count_at = 0;
+	buf->parts = 0;
+}
+
+void offset_record_topic(struct offset_buf *buf, const char *name,
+			 size_t name_len, const uint8_t id[16])
+{
+	offset_record_close_topic(buf);
+	offset_buf_str16(buf, name, name_len);
+	uint8_t *p = offset_buf_grow(buf, 16);
+	if (p)
+		memcpy(p, id, 16);
+	buf->part_count_at = buf->len;
+	offset_buf_u32(buf, 0);
+	buf->topics++;
+}
+
+void offset_record_part(struct offset_buf *buf, const struct offset_part *part)
+{
+	enum offset_record_type type = buf->err ? 0 : be16_get(buf->data + buf->rec + 6);
+	offset_buf_u32(buf, (uint32_t)part->partition);
+	if (type == OFFSET_RECORD_COMMIT) {
+		offset_buf_u64(buf, (uint64_t)part->offset);
+		offset_buf_u32(buf, (uint32_t)part->leader_epoch);
+		offset_buf_u64(buf, (uint64_t)part->commit_ms);
+		offset_buf_u64(buf, (uint64_t)part->expire_ms);
+		offset_buf_u32(buf, part->metadata_len);
+		uint8_t *p = offset_buf_grow(buf, part->metadata_len);
+		if (p && part->metadata_len)
+			memcpy(p, part->metadata, part->metadata_len);
+	}
+	buf->parts++;
+}
+
+/* Fills the open frame's header once its body is complete. */
+static int offset_record_seal(struct offset_buf *buf)
+{
+	if (buf->err)
+		return buf->err;
+	size_t body_len = buf->len - buf->rec - OFFSET_RECORD_HEADER_BYTES;
+	if (body_len > OFFSET_RECORD_MAX_BODY) {
+		buf->err = SL_EINVAL;
+		return buf->err;
+	}
+	uint8_t *hdr = buf->data + buf->rec;
+	be32_put(hdr, OFFSET_RECORD_MAGIC);
+	be16_put(hdr + 4, OFFSET_RECORD_VERSION);
+	be32_put(hdr + 8, (uint32_t)body_len);
+	be32_put(hdr + 12, crc32c(hdr + OFFSET_RECORD_HEADER_BYTES, body_len));
+	be32_put(hdr + 16, crc32c(hdr, 16));
+	return 0;
+}
+
+int offset_record_end(struct offset_buf *buf)
+{
+	offset_record_close_topic(buf);
+	if (buf->topic_count_at && !buf->err)
+		be32_put(buf->data + buf->topic_count_at, buf->topics);
+	buf->topic_count_at = 0;
+	return offset_record_seal(buf);
+}
+
+int offset_record_state(struct offset_buf *buf, uint64_t seq,
+			uint32_t group_count)
+{
+	offset_record_open(buf, OFFSET_RECORD_STATE, seq);
+	offset_buf_u32(buf, group_count);
+	return offset_record_seal(buf);
+}
+
+void offset_snapshot_seal(uint8_t *image, size_t len)
+{
+	size_t content = len - OFFSET_SNAPSHOT_HEADER_BYTES;
+	be32_put(image, OFFSET_SNAPSHOT_MAGIC);
+	be16_put(image + 4, OFFSET_SNAPSHOT_VERSION);
+	be16_put(image + 6, 0);
+	be64_put(image + 8, content);
+	be32_put(image + 16, crc32c(image + OFFSET_SNAPSHOT_HEADER_BYTES, content));
+	be32_put(image + 20, crc32c(image, 20));
+}
+
+const char *offset_snapshot_check(const uint8_t *image, size_t len)
+{
+	if (len < OFFSET_SNAPSHOT_HEADER_BYTES)
+		return "shorter than its header";
+	if (be32_get(image) != OFFSET_SNAPSHOT_MAGIC)
+		return "bad magic";
+	if (be32_get(image + 20) != crc32c(image, 20))
+		return "bad header CRC";
+	if (be16_get(image + 4) != OFFSET_SNAPSHOT_VERSION)
+		return "unsupported format version";
+	if (be64_get(image + 8) != len - OFFSET_SNAPSHOT_HEADER_BYTES)
+		return "length does not match the file size";
+	if (be32_get(image + 16) != crc32c(image + OFFSET_SNAPSHOT_HEADER_BYTES,
+					   len - OFFSET_SNAPSHOT_HEADER_BYTES))
+		return "bad content CRC";
+	return NULL;
+}
+
+/* ---- parsing ---- */
+
+/* A bounds-checked reader over a body; a short read sets a sticky error. */
+struct offset_reader {
+	const uint8_t *p, *end;
+	int err;
+};
+
+/* Returns the next n bytes and skips them, or NULL. */
+static const uint8_t *offset_reader_take(struct offset_reader *r, size_t n)
+{
+	if (r->err || (size_t)(r->end - r->p) < n) {
+		r->err = 1;
+		return NULL;
+	}
+	const uint8_t *p = r->p;
+	r->p += n;
+	return p;
+}
+
+static uint32_t offset_reader_u32(struct offset_reader *r)
+{
+	const uint8_t *p = offset_reader_take(r, 4);
+	return p ? be32_get(p) : 0;
+}
+
+/* Takes a u16-length string; returns its bytes (NULL after a short read)
+ * and sets *len. */
+static const uint8_t *offset_reader_str16(struct offset_reader *r,
+					  uint16_t *len)
+{
+	const uint8_t *p = offset_reader_take(r, 2);
+	*len = p ? be16_get(p) : 0;
+	return offset_reader_take(r, *len);
+}
+
+/* Checks the topic array of a COMMIT or DELETE body. */
+static void offset_record_check_topics(struct offset_reader *r,
+				       enum offset_record_type type,
+				       uint32_t topics)
+{
+	for (uint32_t i = 0; i < topics && !r->err; i++) {
+		uint16_t name_len;
+		offset_reader_str16(r, &name_len);
+		offset_reader_take(r, 16);
+		if (name_len == 0)
+			r->err = 1;
+		uint32_t parts = offset_reader_u32(r);
+		for (uint32_t k = 0; k < parts && !r->err; k++) {
+			offset_reader_take(r, 4); /* partition */
+			if (type != OFFSET_RECORD_COMMIT)
+				continue;
+			offset_reader_take(r, 8 + 4 + 8 + 8);
+			offset_reader_take(r, offset_reader_u32(r));
+		}
+	}
+}
+
+enum offset_record_status offset_record_parse(const uint8_t *data,
+					      size_t avail,
+					      struct offset_record *rec,
+					      size_t *used, const char **why)
+{
+	memset(rec, 0, sizeof *rec);
+	if (avail < OFFSET_RECORD_HEADER_BYTES) {
+		*why = "short header";
+		return OFFSET_RECORD_TORN;
+	}
+	if (be32_get(data) != OFFSET_RECORD_MAGIC) {
+		*why = "bad magic";
+		return OFFSET_RECORD_TORN;
+	}
+	if (be32_get(data + 16) != crc32c(data, 16)) {
+		*why = "bad header CRC";
+		return OFFSET_RECORD_TORN;
+	}
+	/* From here the header is what a writer meant to write. */
+	uint16_t version = be16_get(data + 4);
+	uint16_t type = be16_get(data + 6);
+	uint32_t body_len = be32_get(data + 8);
+	if (version != OFFSET_RECORD_VERSION) {
+		*why = "unsupported format version";
+		return OFFSET_RECORD_BAD;
+	}
+	if (body_len > OFFSET_RECORD_MAX_BODY) {
+		*why = "body length over the limit";
+		return OFFSET_RECORD_BAD;
+	}
+	if (body_len > avail - OFFSET_RECORD_HEADER_BYTES) {
+		*why = "body runs past the end";
+		return OFFSET_RECORD_TORN;
+	}
+	const uint8_t *body = data + OFFSET_RECORD_HEADER_BYTES;
+	if (be32_get(data + 12) != crc32c(body, body_len)) {
+		*why = "bad body CRC";
+		return OFFSET_RECORD_TORN;
+	}
+
+	struct offset_reader r = {body, body + body_len, 0};
+	const uint8_t *seq = offset_reader_take(&r, 8);
+	rec->type = type;
+	rec->seq = seq ? be64_get(seq) : 0;
+	switch (type) {
+	case OFFSET_RECORD_STATE:
+		rec->group_count = offset_reader_u32(&r);
+		break;
+	case OFFSET_RECORD_COMMIT:
+	case OFFSET_RECORD_DELETE:
+	case OFFSET_RECORD_GROUP_DELETE:
+		rec->group = (const char *)offset_reader_str16(&r, &rec->group_len);
+		if (type == OFFSET_RECORD_GROUP_DELETE)
+			break;
+		rec->topic_count = offset_reader_u32(&r);
+		rec->body_rest = r.p;
+		offset_record_check_topics(&r, type, rec->topic_count);
+		break;
+	default:
+		*why = "unknown record type";
+		return OFFSET_RECORD_BAD;
+	}
+	if (r.err || r.p != r.end) {
+		*why = "body does not decode";
+		return OFFSET_RECORD_BAD;
+	}
+	rec->body_end = r.end;
+	*used = OFFSET_RECORD_HEADER_BYTES + body_len;
+	return OFFSET_RECORD_OK;
+}
+
+void offset_record_iter_init(struct offset_record_iter *it,
+			     const struct offset_record *rec)
+{
+	it->p = rec->body_rest;
+	it->type = rec->type;
+}
+
+void offset_record_next_topic(struct offset_record_iter *it,
+			      struct offset_record_topic *topic)
+{
+	topic->name_len = be16_get(it->p);
+	topic->name = (const char *)it->p + 2;
+	it->p += 2 + topic->name_len;
+	memcpy(topic->id, it->p, 16);
+	topic->part_count = be32_get(it->p + 16);
+	it->p += 20;
+}
+
+void offset_record_next_part(struct offset_record_iter *it,
+			     struct offset_part *part)
+{
+	memset(part, 0, sizeof *part);
+	part->partition = (int32_t)be32_get(it->p);
+	it->p += 4;
+	if (it->type != OFFSET_RECORD_COMMIT)
+		return;
+	part->offset = (int64_t)be64_get(it->p);
+	part->leader_epoch = (int32_t)be32_get(it->p + 8);
+	part->commit_ms = (int64_t)be64_get(it->p + 12);
+	part->expire_ms = (int64_t)be64_get(it->p + 20);
+	part->metadata_len = be32_get(it->p + 28);
+	part->metadata = (const char *)it->p + 32;
+	it->p += 32 + part->metadata_len;
+}

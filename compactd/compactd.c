@@ -1,0 +1,199 @@
+/*
+ * When compactd runs, and what it tells (see compactd.h).  Wake-ups are
+ * hints: the interval timer, a "compact" event from brokerd, the control
+ * connection coming up; a lost one delays a run, never loses data.  The
+ * counters live here for the daemon's life and are reported to brokerd
+ * after every run.  Loop thread only.
+ */
+#include "compactd/compactd.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "common/control_client.h"
+#include "common/daemon.h"
+#include "common/log.h"
+#include "common/objstore.h"
+#include "common/objstore_config.h"
+#include "common/sluice_config.h"
+#include "compactd/pace.h"
+#include "compactd/run.h"
+#include "compactd/stats.h"
+
+static struct compactd {
+	struct event_base *base;
+	struct sluice_config *cfg;
+	struct control_client *cc;
+	struct objstore *os;
+	struct event *timer;
+	struct pace pace;
+	struct compactd_stats stats, at_start;
+	struct run *run;
+	int64_t run_started_ms;
+	int stopping;
+	int again;      /* a run was asked for while one was in flight */
+} cd;
+
+static void compactd_kick(void);
+
+/* Monotonic milliseconds. */
+static int64_t compactd_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reply to a report (nothing to do). */
+static void compactd_on_reported(void *arg, json_t *reply)
+{
+}
+
+/* Tells brokerd the outcome of the last run and the counters. */
+static void compactd_report(const char *error)
+{
+	if (!cd.cc || !control_client_connected(cd.cc))
+		return;
+	json_t *req = json_pack("{s:s, s:s, s:s?, s:o?}", "op", "report", "daemon",
+				"compactd", "error", error, "stats", stats_json(&cd.stats));
+	if (req)
+		control_client_request(cd.cc, req, compactd_on_reported, NULL);
+}
+
+/* A run ended. */
+static void compactd_on_run_done(void *arg, const char *error)
+{
+	if (error)
+		cd.stats.runs_failed++;
+	else
+		cd.stats.runs++;
+	stats_log_run(&cd.at_start, &cd.stats, compactd_now_ms() - cd.run_started_ms,
+		      error);
+	compactd_report(error);
+	run_free(cd.run);
+	cd.run = NULL;
+	if (cd.stopping) {
+		daemon_stop_done();
+		return;
+	}
+	if (cd.again) {
+		cd.again = 0;
+		compactd_kick();
+	}
+}
+
+/* Starts a run unless one is in flight (then another follows it). */
+static void compactd_kick(void)
+{
+	if (cd.stopping)
+		return;
+	if (cd.run) {
+		cd.again = 1;
+		return;
+	}
+	if (!control_client_connected(cd.cc))
+		return; /* the connection coming up kicks again */
+	struct run_ctx ctx = {cd.base, cd.cc, cd.os, &cd.pace, cd.cfg, &cd.stats};
+	cd.at_start = cd.stats;
+	cd.run_started_ms = compactd_now_ms();
+	cd.run = run_start(&ctx, compactd_on_run_done, NULL);
+	if (!cd.run)
+		log_error("compact: out of memory starting a run");
+}
+
+/* Reply to subscribe (events follow). */
+static void compactd_on_subscribed(void *arg, json_t *reply)
+{
+	if (reply && !json_is_true(json_object_get(reply, "ok")))
+		log_warn("compact: brokerd refused the compaction subscription");
+}
+
+/* Control connection up or down. */
+static void compactd_on_connected(void *arg, int up)
+{
+	if (!up) {
+		log_warn("compact: lost brokerd's control socket; reconnecting");
+		return;
+	}
+	control_client_request(cd.cc,
+			       json_pack("{s:s, s:s}", "op", "subscribe", "topic", "compaction"),
+			       compactd_on_subscribed, NULL);
+	compactd_kick();
+}
+
+/* An event line: brokerd wants a run soon. */
+static void compactd_on_event(void *arg, json_t *event)
+{
+	const char *what = json_string_value(json_object_get(event, "event"));
+	if (what && !strcmp(what, "compact"))
+		compactd_kick();
+}
+
+/* The interval timer. */
+static void compactd_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	compactd_kick();
+}
+
+int compactd_start(struct event_base *base, struct sluice_config *cfg)
+{
+	cd.base = base;
+	cd.cfg = cfg;
+	char err[512];
+	struct objstore_options oo;
+	objstore_options_from_config(cfg, &oo);
+	if (objstore_open(base, &oo, &cd.os, err, sizeof err) < 0) {
+		log_error("object.store %s: %s", cfg->object_store, err);
+		return -1;
+	}
+	pace_init(&cd.pace, cfg->compaction_bytes_per_sec, compactd_now_ms());
+	struct control_client_callbacks cb = {compactd_on_connected, compactd_on_event, NULL};
+	cd.cc = control_client_new(base, cfg->control_socket, 500, &cb);
+	cd.timer = event_new(base, -1, EV_PERSIST, compactd_on_timer, NULL);
+	struct timeval tv = {cfg->compaction_interval_ms / 1000,
+			     (cfg->compaction_interval_ms % 1000) * 1000};
+	if (!cd.cc || !cd.timer || event_add(cd.timer, &tv) < 0)
+		return -1;
+	log_info("compact: every %lld ms; target %lld, split %lld, small %lld bytes;"
+		 " %lld bytes/s, %lld objects per run",
+		 (long long)cfg->compaction_interval_ms,
+		 (long long)cfg->compaction_target_bytes,
+		 (long long)cfg->compaction_split_bytes,
+		 (long long)cfg->compaction_small_object_bytes,
+		 (long long)cfg->compaction_bytes_per_sec,
+		 (long long)cfg->compaction_max_objects_per_run);
+	daemon_ready();
+	return 0;
+}
+
+void compactd_stop(void)
+{
+	cd.stopping = 1;
+	if (cd.run)
+		run_stop(cd.run);
+	else
+		daemon_stop_done();
+}
+
+void compactd_finish(void)
+{
+	/* A run is still in flight only after a second signal: closing the
+	 * store and then the control client fails whatever it waits for, so
+	 * it ends at once without starting anything new. */
+	cd.stopping = 1;
+	if (cd.run)
+		run_stop(cd.run);
+	if (cd.timer)
+		event_free(cd.timer);
+	cd.timer = NULL;
+	if (cd.os)
+		objstore_close(cd.os);
+	cd.os = NULL;
+	control_client_free(cd.cc);
+	cd.cc = NULL;
+	run_free(cd.run);
+	cd.run = NULL;
+}

@@ -1,0 +1,100 @@
+/*
+ * The compaction planner: a pure function from the catalog (streams and
+ * objects, catalog_view.h) and the settings to the list of rewrites one run
+ * performs.  Each rewrite names input objects that are replaced as a whole
+ * by its outputs in one replace_objects proposal.
+ *
+ * Rules, in the order they claim objects (an object joins one rewrite):
+ *
+ *   expire       live objects whose every block is dead (deleted stream, or
+ *                wholly below the log start) are replaced by nothing.
+ *   stream set   stream-set objects are rewritten together, oldest first,
+ *                when some are small (< small.object.bytes; at least two,
+ *                or one with something else to do), when they hold a stream
+ *                that must be split out, or when a quarter of their bytes
+ *                is dead.  A stream is split out into per-stream objects
+ *                when it has split.bytes or more in stream-set objects, or
+ *                sits in more than PLAN_SPLIT_OBJECTS of them (the bound on
+ *                stream-set objects per partition under a trickle of small
+ *                uploads: without it a partition with a tiny share of every
+ *                upload would be spread over every object).  The rest is
+ *                merged into new stream-set objects.
+ *   clean        a compacted stream's per-stream objects are rewritten
+ *                together (keeping the latest record per key) when the ones
+ *                after the first hold at least half as many bytes as the
+ *                first, or there are more than PLAN_FANIN of them.
+ *   merge        per-stream objects below target.bytes / 2 merge by tiers:
+ *                PLAN_FANIN adjacent objects of the same tier (tiers are
+ *                factors of four below target / 2) merge into one of the
+ *                next tier, so a byte is rewritten about once per tier, and
+ *                a stream holds at most (PLAN_FANIN - 1) objects per tier
+ *                plus its full ones.  An object a quarter dead is rewritten
+ *                alone to reclaim the space.
+ *
+ * Pacing: the rewrites of one run read at most budget_bytes and take at
+ * most max_objects inputs (the first rewrite is always allowed, so a big
+ * object cannot stall compaction); one rewrite reads at most
+ * 2 * target.bytes (what the daemon holds in memory at once) unless a
+ * single object is larger.  Expiry costs no reads and is not budgeted.
+ */
+#ifndef SLUICE_COMPACTD_PLAN_H
+#define SLUICE_COMPACTD_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct catalog_view;
+
+/* Objects of one tier that merge at once; tiers per stream. */
+#define PLAN_FANIN 4
+#define PLAN_TIERS 4
+/* Stream-set objects a stream may sit in before it is split out. */
+#define PLAN_SPLIT_OBJECTS 8
+/* Inputs of one expiry rewrite (keeps one proposal small). */
+#define PLAN_EXPIRE_MAX 1000
+
+struct plan_params {
+	uint64_t target_bytes; /* compaction.target.bytes */
+	uint64_t split_bytes;  /* compaction.split.bytes */
+	uint64_t small_bytes;  /* compaction.small.object.bytes */
+	uint64_t budget_bytes; /* input bytes one run may read */
+	size_t max_objects;    /* input objects one run may take */
+};
+
+enum rewrite_kind {
+	REWRITE_EXPIRE,     /* nothing live in the inputs: outputs [] */
+	REWRITE_STREAM_SET, /* stream-set inputs; split streams, merge the rest */
+	REWRITE_CLEAN,      /* every per-stream object of a compacted stream */
+	REWRITE_MERGE,      /* adjacent per-stream objects of one stream */
+};
+
+struct rewrite {
+	enum rewrite_kind kind;
+	uint64_t *inputs;       /* object ids, oldest first */
+	size_t input_count;
+	uint64_t *split;        /* STREAM_SET: streams given per-stream objects
+				   (ascending) */
+	size_t split_count;
+	uint64_t stream_id;     /* CLEAN, MERGE: the stream */
+	uint64_t input_bytes;   /* bytes of live blocks the rewrite reads */
+};
+
+struct plan {
+	struct rewrite *rewrites;
+	size_t count;
+};
+
+/* Plans one run over v.  Returns 0 with out filled (possibly empty), or
+ * SL_ENOMEM. */
+int plan_build(const struct catalog_view *v, const struct plan_params *p,
+	       struct plan *out);
+
+/* Whether stream id gets per-stream objects in rewrite r: 1 or 0. */
+int plan_rewrite_splits(const struct rewrite *r, uint64_t stream_id);
+
+/* The name of a rewrite kind, for logs. */
+const char *plan_kind_name(enum rewrite_kind kind);
+
+void plan_free(struct plan *p);
+
+#endif

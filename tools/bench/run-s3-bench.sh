@@ -1,0 +1,456 @@
+#!/bin/bash
+# run-s3-bench.sh: the S3 measurements of BENCHMARKS.md ("brokerd with
+# object storage") end to end, on this machine only (loopback):
+#   1. Swift with s3api (scripts/swift-s3.sh) and a bucket (boto3);
+#   2. catch-up: brokerd (small WAL) + uploaderd; sluice-bench fills a topic
+#      with --fill-mb MB, waits until every byte is in objects, restarts
+#      brokerd (cold shm cache, empty block cache), reads the topic back
+#      from offset 0 and GETs the same objects raw (--only fill,catchup);
+#   3. requests per GB: the client requests in Swift's proxy log while
+#      ingesting and while reading back, by method;
+#   4. produce latency at 20 MB/s with uploads running and idle: RUNS
+#      alternating pairs of --only paced runs, uploaderd running (after the
+#      WAL drained) and stopped (the WAL holds what the idle runs write);
+#   5. everything started is stopped; a summary goes to OUT/summary.txt.
+#
+# usage: run-s3-bench.sh [-b BUILDDIR] [-s SLUICE_BENCH] [-w WORKDIR]
+#                        [-S SWIFTDIR] [-o OUTDIR] [-m FILL_MB] [-r RUNS]
+#                        [-t PACED_SECONDS] [-k]
+#   -b  build tree with brokerd/brokerd, uploaderd/uploaderd and
+#       tools/bench/sluice-bench (default: the current directory)
+#   -s  the sluice-bench to use (default: BUILDDIR's)
+#   -w  scratch directory for Swift's data, the WALs and the logs
+#       (default /var/tmp/sluice-s3-bench; needs ~FILL_MB*2 + 5 GB free)
+#   -S  Swift's directory (default WORKDIR/swift); on /dev/shm (tmpfs has
+#       the user xattrs Swift needs from Linux 6.6) Swift's object writes
+#       leave the WAL's disk alone, which tells disk contention from CPU
+#   -o  where the JSON reports and summary.txt go (default WORKDIR/out)
+#   -m  MB of record values for the catch-up fill (default 2000)
+#   -r  pairs of paced runs (default 3)
+#   -t  seconds per paced run (default 30)
+#   -k  keep Swift running at the end (the data stays in WORKDIR either way)
+# Internal: run-s3-bench.sh restart-brokerd NODEDIR (sluice-bench's
+# --restart-cmd).
+set -euo pipefail
+
+PY=/usr/bin/python3
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+self=$here/$(basename "${BASH_SOURCE[0]}")
+BUCKET=sluice-bench
+
+die()
+{
+	echo "run-s3-bench: $*" >&2
+	exit 1
+}
+
+note()
+{
+	echo "run-s3-bench: $*" >&2
+}
+
+# Prints a free loopback port.
+free_port()
+{
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Succeeds when something accepts connections on 127.0.0.1:$1.
+port_open()
+{
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Starts brokerd for node directory $1 (its sluice.conf and port file),
+# detached, and waits until it accepts connections.
+brokerd_start()
+{
+	local dir=$1 port pid
+	port=$(<"$dir/port")
+	setsid "$(<"$dir/bin")/brokerd/brokerd" -F -c "$dir/sluice.conf" \
+		</dev/null >>"$dir/brokerd.log" 2>&1 &
+	pid=$!
+	echo "$pid" >"$dir/brokerd.mypid"
+	for _ in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || die "brokerd exited; see $dir/brokerd.log"
+		port_open "$port" && return 0
+		sleep 0.1
+	done
+	die "brokerd not listening on $port after 30 s"
+}
+
+# Stops the brokerd of node directory $1 (SIGTERM, then waits for it).
+brokerd_stop()
+{
+	local dir=$1 pid
+	[ -f "$dir/brokerd.mypid" ] || return 0
+	pid=$(<"$dir/brokerd.mypid")
+	rm -f "$dir/brokerd.mypid"
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	die "brokerd $pid did not stop in 30 s"
+}
+
+# Starts uploaderd for node directory $1, detached.
+uploaderd_start()
+{
+	local dir=$1
+	setsid "$(<"$dir/bin")/uploaderd/uploaderd" -F -c "$dir/sluice.conf" \
+		</dev/null >>"$dir/uploaderd.log" 2>&1 &
+	echo $! >"$dir/uploaderd.mypid"
+}
+
+# Stops the uploaderd of node directory $1.
+uploaderd_stop()
+{
+	local dir=$1 pid
+	[ -f "$dir/uploaderd.mypid" ] || return 0
+	pid=$(<"$dir/uploaderd.mypid")
+	rm -f "$dir/uploaderd.mypid"
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	die "uploaderd $pid did not stop in 30 s"
+}
+
+# Waits until brokerd of node directory $1 has every durable WAL byte in
+# committed objects (its control socket's status).
+uploads_drain()
+{
+	local dir=$1
+	"$PY" - "$dir/data/control.sock" <<'EOF' || die "uploads of $dir did not drain in 300 s"
+import json, socket, sys, time
+deadline = time.time() + 300
+while time.time() < deadline:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(b'{"op":"status"}\n')
+    r = json.loads(s.makefile().readline())
+    s.close()
+    if r["regions"]["uploaded_end"] >= r["wal"]["durable"]:
+        sys.exit(0)
+    time.sleep(0.1)
+sys.exit(1)
+EOF
+}
+
+# Prints the number of lines in Swift's proxy log (a position in it).
+log_pos()
+{
+	wc -l <"$SWIFT_DIR/log/proxy-server.log"
+}
+
+# Prints "METHOD OPERATION KEYS count" for the client (S3) requests in the
+# proxy log between line positions $1 and $2; KEYS is data (o/...),
+# catalog (catalog/...) or other.  The outer proxy-logging filter logs what
+# the client sent (S3 paths, the query after an encoded "?", %3F); the
+# inner one logs the Swift requests s3api makes of them (/v1/...), which
+# are not counted.
+log_requests()
+{
+	sed -n "$(($1 + 1)),$2p" "$SWIFT_DIR/log/proxy-server.log" | awk '
+	$1 == "proxy-server:" && $5 ~ /^[A-Z]+$/ && $6 !~ /^\/v1\// {
+		m = $5; p = $6; q = ""
+		i = index(p, "%3F")
+		if (i) { q = substr(p, i + 3); p = substr(p, 1, i - 1) }
+		op = m
+		if (m == "PUT")
+			op = q ~ /partNumber/ ? "UploadPart" : "PutObject"
+		else if (m == "POST")
+			op = q ~ /^uploads/ ? "CreateMultipartUpload" : q ~ /uploadId/ ? \
+			     "CompleteMultipartUpload" : q ~ /^delete/ ? "DeleteObjects" : "POST"
+		else if (m == "GET")
+			op = q ~ /list-type/ ? "ListObjectsV2" : "GetObject"
+		else if (m == "HEAD")
+			op = "HeadObject"
+		else if (m == "DELETE")
+			op = q ~ /uploadId/ ? "AbortMultipartUpload" : "DeleteObject"
+		keys = p q
+		cls = keys ~ /(\/|%252F)o(\/|%252F)/ ? "data" : keys ~ /catalog/ ? "catalog" : "other"
+		n[m " " op " " cls]++
+	}
+	END { for (k in n) print k, n[k] }' | sort
+}
+
+# Prints "NAME cpu-ticks" for brokerd and uploaderd of node directory $1,
+# each Swift process, and the whole machine ("all": busy ticks of every
+# CPU, from /proc/stat, so other people's jobs show), to compare phases.
+cpu_sample()
+{
+	local dir=$1 f name pid
+	for f in "$dir/brokerd.mypid" "$dir/uploaderd.mypid" "$SWIFT_DIR"/run/*.pid; do
+		[ -f "$f" ] || continue
+		name=$(basename "$f")
+		name=${name%.mypid}
+		name=${name%.pid}
+		pid=$(<"$f")
+		# Fields 14 and 15 (utime, stime) after the ")" that ends the name.
+		[ -r "/proc/$pid/stat" ] &&
+			sed 's/^.*) //' "/proc/$pid/stat" | awk -v n="$name" '{ print n, $12 + $13 }'
+	done
+	awk '$1 == "cpu" { print "all", $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
+# Writes node directory $1's sluice.conf: port, WAL size $2, cache $3,
+# object store prefix $4.
+node_write()
+{
+	local dir=$1 port
+	rm -rf "$dir"
+	mkdir -p "$dir/data"
+	port=$(free_port)
+	echo "$port" >"$dir/port"
+	echo "$BUILD" >"$dir/bin"
+	cat >"$dir/sluice.conf" <<EOF
+# written by run-s3-bench.sh
+listeners = PLAINTEXT://127.0.0.1:$port
+node.id = 1
+data.dir = $dir/data
+wal.capacity.bytes = $2
+cache.bytes = $3
+num.partitions = 4
+shm.name = /sluice-s3bench-$$-$(basename "$dir")
+pid.file = $dir/brokerd.pid
+uploaderd.pid.file = $dir/uploaderd.pid
+object.store = s3://$BUCKET/$4
+s3.endpoint = $SWIFT_S3_ENDPOINT
+s3.region = $SWIFT_S3_REGION
+s3.path.style = true
+s3.access.key = $SWIFT_S3_ACCESS_KEY
+s3.secret.key = $SWIFT_S3_SECRET_KEY
+EOF
+}
+
+if [ "${1:-}" = restart-brokerd ]; then
+	[ $# -eq 2 ] || die "usage: $0 restart-brokerd NODEDIR"
+	SWIFT_DIR=$(<"$2/swift-dir")
+	cpu_sample "$2" >"$2/cpu-fill-1.txt"
+	brokerd_stop "$2"
+	log_pos >"$2/log-pos-restart"
+	brokerd_start "$2"
+	cpu_sample "$2" >"$2/cpu-read-0.txt"
+	note "brokerd restarted (cold caches)"
+	exit 0
+fi
+
+BUILD=$(pwd) BENCH='' WORK=/var/tmp/sluice-s3-bench SWIFT_DIR='' OUT='' FILL_MB=2000 RUNS=3
+PACED_S=30 KEEP=0
+while getopts b:s:w:S:o:m:r:t:k opt; do
+	case $opt in
+	b) BUILD=$(cd "$OPTARG" && pwd) ;;
+	s) BENCH=$OPTARG ;;
+	w) WORK=$OPTARG ;;
+	S) SWIFT_DIR=$OPTARG ;;
+	o) OUT=$OPTARG ;;
+	m) FILL_MB=$OPTARG ;;
+	r) RUNS=$OPTARG ;;
+	t) PACED_S=$OPTARG ;;
+	k) KEEP=1 ;;
+	*) sed -n '2,/^set -euo/p' "$self" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+	esac
+done
+BENCH=${BENCH:-$BUILD/tools/bench/sluice-bench}
+for bin in "$BUILD/brokerd/brokerd" "$BUILD/uploaderd/uploaderd" "$BENCH"; do
+	[ -x "$bin" ] || die "$bin is not built (give the build tree with -b)"
+done
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+OUT=${OUT:-$WORK/out}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+SWIFT_DIR=${SWIFT_DIR:-$WORK/swift}
+A=$WORK/catchup B=$WORK/paced
+
+cleanup()
+{
+	for d in "$A" "$B"; do
+		[ -d "$d" ] || continue
+		uploaderd_stop "$d" || true
+		brokerd_stop "$d" || true
+	done
+	if [ "$KEEP" = 0 ]; then
+		"$top/scripts/swift-s3.sh" stop "$SWIFT_DIR" >/dev/null 2>&1 || true
+	fi
+}
+trap cleanup EXIT
+
+note "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min); Swift in $SWIFT_DIR" \
+	"($(stat -f -c %T "$(dirname "$SWIFT_DIR")"))"
+eval "$("$top/scripts/swift-s3.sh" start "$SWIFT_DIR")"
+export SWIFT_S3_ENDPOINT SWIFT_S3_REGION SWIFT_S3_ACCESS_KEY SWIFT_S3_SECRET_KEY
+"$PY" - "$BUCKET" <<'EOF'
+import os, sys
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+s3 = boto3.client("s3", endpoint_url=os.environ["SWIFT_S3_ENDPOINT"],
+                  region_name=os.environ["SWIFT_S3_REGION"],
+                  aws_access_key_id=os.environ["SWIFT_S3_ACCESS_KEY"],
+                  aws_secret_access_key=os.environ["SWIFT_S3_SECRET_KEY"],
+                  config=Config(signature_version="s3v4",
+                                s3={"addressing_style": "path"}))
+try:
+    s3.create_bucket(Bucket=sys.argv[1])
+except ClientError as e:
+    if e.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+        raise
+EOF
+# A fresh prefix per run: the raw GETs list only this run's objects.
+RUN_ID=$(date +%Y%m%d-%H%M%S)-$$
+note "bucket $BUCKET, prefix $RUN_ID, reports in $OUT"
+
+# --- catch-up and requests per GB: small WAL, default regions -----------
+node_write "$A" 512M 64M "$RUN_ID/catchup"
+echo "$SWIFT_DIR" >"$A/swift-dir"
+brokerd_start "$A"
+uploaderd_start "$A"
+pos0=$(log_pos)
+cpu_sample "$A" >"$OUT/cpu-fill-0.txt"
+"$BENCH" --only fill,catchup --s3-config "$A/sluice.conf" \
+	--bootstrap "127.0.0.1:$(<"$A/port")" --topic sluice-bench-catchup \
+	--fill-mb "$FILL_MB" --restart-cmd "'$self' restart-brokerd '$A'" \
+	--json "$OUT/catchup.json" | tee "$OUT/catchup.txt"
+pos2=$(log_pos)
+cpu_sample "$A" >"$OUT/cpu-read-1.txt"
+cp "$A/cpu-fill-1.txt" "$A/cpu-read-0.txt" "$OUT/"
+pos1=$(<"$A/log-pos-restart")
+log_requests "$pos0" "$pos1" >"$OUT/requests-ingest.txt"
+log_requests "$pos1" "$pos2" >"$OUT/requests-readback.txt"
+uploaderd_stop "$A"
+brokerd_stop "$A"
+
+# --- produce p99 at 20 MB/s, uploads running vs idle ---------------------
+# The idle runs leave RUNS * PACED_S * 20 MB in the WAL until the next
+# uploads-running run drains it: 4 GiB holds the default 3 x 30 s.
+node_write "$B" 4G 256M "$RUN_ID/paced"
+brokerd_start "$B"
+: >"$OUT/requests-paced.txt"
+for i in $(seq "$RUNS"); do
+	uploaderd_start "$B"
+	uploads_drain "$B"
+	p0=$(log_pos)
+	cpu_sample "$B" >"$OUT/cpu-uploads-$i-0.txt"
+	note "paced run $i with uploads running"
+	"$BENCH" --only paced --duration "$PACED_S" --bootstrap "127.0.0.1:$(<"$B/port")" \
+		--topic sluice-bench-paced --json "$OUT/paced-uploads-$i.json" \
+		>"$OUT/paced-uploads-$i.txt"
+	cpu_sample "$B" >"$OUT/cpu-uploads-$i-1.txt"
+	uploads_drain "$B"
+	p1=$(log_pos)
+	log_requests "$p0" "$p1" | sed "s/^/$i /" >>"$OUT/requests-paced.txt"
+	uploaderd_stop "$B"
+	note "paced run $i with uploads idle (uploaderd stopped)"
+	cpu_sample "$B" >"$OUT/cpu-idle-$i-0.txt"
+	"$BENCH" --only paced --duration "$PACED_S" --bootstrap "127.0.0.1:$(<"$B/port")" \
+		--topic sluice-bench-paced --json "$OUT/paced-idle-$i.json" \
+		>"$OUT/paced-idle-$i.txt"
+	cpu_sample "$B" >"$OUT/cpu-idle-$i-1.txt"
+done
+brokerd_stop "$B"
+note "load after: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
+
+"$PY" - "$OUT" "$RUNS" <<'EOF' | tee "$OUT/summary.txt"
+import json, os, statistics, sys
+out, runs = sys.argv[1], int(sys.argv[2])
+WRITES = ("PUT", "POST")   # S3's PUT request class (LIST is billed so too)
+
+def load(name):
+    with open(os.path.join(out, name)) as f:
+        return json.load(f)
+
+def requests(name, run=None):
+    """{(method, operation, keys): count} from a log_requests file."""
+    n = {}
+    with open(os.path.join(out, name)) as f:
+        for line in f:
+            w = line.split()
+            if run is not None:
+                if int(w[0]) != run:
+                    continue
+                w = w[1:]
+            n[tuple(w[:3])] = n.get(tuple(w[:3]), 0) + int(w[3])
+    return n
+
+def count(n, methods=None, op=None, keys=None):
+    return sum(c for (m, o, k), c in n.items()
+               if (methods is None or m in methods) and (op is None or o == op)
+               and (keys is None or k == keys))
+
+def table(n):
+    return "\n".join("    %-6s %-24s %-8s %6d" % (m, o, k, c)
+                     for (m, o, k), c in sorted(n.items()))
+
+HZ = os.sysconf("SC_CLK_TCK")
+
+def cpu(name):
+    """CPU seconds per process between the two samples of a phase."""
+    got = []
+    for k in (0, 1):
+        with open(os.path.join(out, "cpu-%s-%d.txt" % (name, k))) as f:
+            got.append(dict((w[0], int(w[1])) for w in (l.split() for l in f)))
+    return dict((p, (got[1][p] - got[0][p]) / HZ) for p in got[1] if p in got[0])
+
+c = load("catchup.json")
+fill, cu = c["fill"], c["catchup"]
+ingest_gb = fill["counters"]["produce_bytes"] / 1e9
+read_gb = cu["counters"]["fetch_bytes"] / 1e9
+ri, rr = requests("requests-ingest.txt"), requests("requests-readback.txt")
+whole, ranged = cu["raw_get_whole"], cu["raw_get_ranged"]
+print("Catch-up from S3 (%.2f GB of record batches, %d objects)" % (read_gb, whole["objects"]))
+print("  catch-up read: %.1f MB/s of record batches, %.1f MB/s of values, %.1f s" %
+      (cu["read"]["batch_mbps"], cu["read"]["mbps"], cu["read"]["seconds"]))
+print("  raw GET, whole objects, %d in flight: %.1f MB/s" % (whole["parallel"], whole["mbps"]))
+print("  raw GET, %d-byte ranges, %d in flight: %.1f MB/s" %
+      (ranged["range_bytes"], ranged["parallel"], ranged["mbps"]))
+print("  ratio catch-up / raw whole-object GET: %.2f (target >= 0.7)" % cu["ratio_catchup_raw"])
+for phase, what in (("fill", "fill and upload"), ("read", "catch-up and raw GETs")):
+    print("  CPU s, %s: %s" % (what, " ".join(
+        "%s %.1f" % (p, v) for p, v in sorted(cpu(phase).items()))))
+print("Requests while ingesting %.2f GB of record batches (fill at %.1f MB/s of values):" %
+      (ingest_gb, fill["mbps"]))
+print(table(ri))
+print("  per GB: objects %.1f; PUT+POST %.1f (target <= 70), of which data objects %.1f, "
+      "catalog %.1f; HTTP PUT alone %.1f" %
+      (fill["objects_per_gb"], count(ri, WRITES) / ingest_gb,
+       count(ri, WRITES, keys="data") / ingest_gb, count(ri, WRITES, keys="catalog") / ingest_gb,
+       count(ri, ("PUT",)) / ingest_gb))
+tool_gets = whole["gets"] + ranged["gets"]
+print("Requests while reading back %.2f GB (brokerd restart, catch-up, then the tool's "
+      "raw GETs: %d GETs, 2 LISTs):" % (read_gb, tool_gets))
+print(table(rr))
+print("  brokerd's cold GETs: %d by its counter, %d in the log (data GETs less the tool's); "
+      "per GB read back %.1f" % (cu["counters"]["cold_read_gets"],
+      count(rr, ("GET",), "GetObject", "data") - tool_gets, cu["read"]["gets_per_gb"]))
+
+print("Produce at 20 MB/s, uploads running vs idle (%d runs each):" % runs)
+rows = {"uploads": [], "idle": []}
+for kind in rows:
+    for i in range(1, runs + 1):
+        j = load("paced-%s-%d.json" % (kind, i))
+        b = j["broker"]
+        rows[kind].append(b)
+        extra = ""
+        if kind == "uploads":
+            gb = b["produce_latency"]["acked"] * j["params"]["record_size"] / 1e9
+            n = requests("requests-paced.txt", i)
+            extra = "; PUT+POST per GB %.1f" % (count(n, WRITES) / gb)
+        lat = b["produce_latency"]
+        print("  %-7s run %d: p50 %.3f p99 %.3f p99.9 %.3f max %.3f ms, e2e p99 %.3f ms, "
+              "%.1f MB/s%s" % (kind, i, lat["p50_ms"], lat["p99_ms"], lat["p999_ms"],
+              lat["max_ms"], b["e2e_latency"]["p99_ms"], lat["achieved_mbps"], extra))
+med = {k: statistics.median(r["produce_latency"]["p99_ms"] for r in v)
+       for k, v in rows.items()}
+for kind in rows:
+    for i in range(1, runs + 1):
+        c = cpu("%s-%d" % (kind, i))
+        print("  CPU s, %-7s run %d: %s" % (kind, i, " ".join(
+            "%s %.1f" % (p, v) for p, v in sorted(c.items()))))
+print("  median p99: uploads %.3f ms, idle %.3f ms, ratio %.2f (target <= 1.5)" %
+      (med["uploads"], med["idle"], med["uploads"] / med["idle"]))
+EOF
