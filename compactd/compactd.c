@@ -66,6 +66,11 @@ static void compactd_report(const char *error)
 /* A run ended. */
 static void compactd_on_run_done(void *arg, const char *error)
 {
+	if (cd.os) {
+		struct objstore_stats os;
+		objstore_get_stats(cd.os, &os);
+		cd.stats.s3_requests = os.requests;
+	}
 	if (error)
 		cd.stats.runs_failed++;
 	else

@@ -28,13 +28,14 @@ void stats_log_run(const struct compactd_stats *start,
 	log_info("compact: run %s in %" PRId64 " ms: %" PRIu64 " rewrites committed, %"
 		 PRIu64 " refused; read %" PRIu64 " bytes, wrote %" PRIu64
 		 " bytes in %" PRIu64 " objects; %" PRIu64 " objects expired, %" PRIu64
-		 " retired and %" PRIu64 " orphans deleted, %" PRIu64
-		 " records compacted away%s%s; totals: read %" PRIu64 ", wrote %" PRIu64
-		 " bytes",
+		 " retired and %" PRIu64 " orphans deleted; %" PRIu64
+		 " records compacted away; %" PRIu64 " S3 requests%s%s; totals: read %"
+		 PRIu64 ", wrote %" PRIu64 " bytes",
 		 error ? "abandoned" : "done", elapsed_ms, D(rewrites_committed),
 		 D(rewrites_refused), D(bytes_read), D(bytes_written),
 		 D(objects_written), D(objects_expired), D(retired_deleted),
-		 D(orphans_deleted), D(records_dropped), error ? ": " : "",
+		 D(orphans_deleted), D(records_dropped), D(s3_requests),
+		 error ? ": " : "",
 		 error ? error : "", now->bytes_read, now->bytes_written);
 #undef D
 }

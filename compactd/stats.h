@@ -23,7 +23,8 @@
 	X(objects_expired, "objects replaced by nothing (all data expired)")   \
 	X(orphans_deleted, "unknown objects deleted after orphan.grace.ms")    \
 	X(retired_deleted, "retired objects deleted after retired.grace.ms")   \
-	X(records_dropped, "records removed from compacted topics")
+	X(records_dropped, "records removed from compacted topics")            \
+	X(s3_requests, "requests sent to the bucket (every attempt and page)")
 
 struct compactd_stats {
 #define COMPACTD_STATS_FIELD(f, doc) uint64_t f;
@@ -34,8 +35,8 @@ struct compactd_stats {
 /* The counters as a JSON object (a new reference), or NULL. */
 json_t *stats_json(const struct compactd_stats *s);
 
-/* Logs one info line: what the run `run` did (its counters minus those
- * at its start), and how long it took. */
+/* Logs one info line: what a run did (now minus the counters at its
+ * start), how long it took, and why it was abandoned (error, or NULL). */
 void stats_log_run(const struct compactd_stats *start,
 		   const struct compactd_stats *now, int64_t elapsed_ms,
 		   const char *error);

@@ -73,7 +73,8 @@ sl_run 300 $PIPE verify --bootstrap "$SLUICE_BOOTSTRAP" --topic "$topic" \
 
 written=$(grep "compact: run" "$SL_BROKER_DIR/compactd.log" | tail -n 1 | sed 's/.*wrote \([0-9]*\) bytes$/\1/')
 uploaded=$(grep -o "committed: WAL .*, [0-9]* bytes" "$SL_BROKER_DIR/uploaderd.log" | awk '{ s += $(NF - 1) } END { print s }')
-sl_note "write amplification: compactd wrote $written bytes for $uploaded bytes uploaded: $(awk -v w="$written" -v u="$uploaded" 'BEGIN { printf "%.2f", w / u }')"
+requests=$(grep -o "[0-9]* S3 requests" "$SL_BROKER_DIR/compactd.log" | awk '{ s += $1 } END { print s + 0 }')
+sl_note "write amplification: compactd wrote $written bytes for $uploaded bytes uploaded: $(awk -v w="$written" -v u="$uploaded" 'BEGIN { printf "%.2f", w / u }'); $requests S3 requests, $(awk -v r="$requests" -v u="$uploaded" 'BEGIN { printf "%.0f", r * 1073741824 / u }') per GB uploaded"
 compactd_logs_clean
 uploader_stop
 sl_bootstrap_stop

@@ -30,6 +30,7 @@
 
 /* ---- byte vectors ---- */
 
+/* Appends n bytes, growing the vector. */
 void vec_put(struct vec *v, const void *p, size_t n)
 {
 	if (!v->b || v->len + n > v->cap) {
@@ -45,11 +46,13 @@ void vec_put(struct vec *v, const void *p, size_t n)
 	v->len += n;
 }
 
+/* Appends one byte. */
 void vec_u8(struct vec *v, uint8_t x)
 {
 	vec_put(v, &x, 1);
 }
 
+/* Appends an unsigned varint. */
 void vec_uvarint(struct vec *v, uint64_t x)
 {
 	while (x >= 0x80) {
@@ -59,6 +62,7 @@ void vec_uvarint(struct vec *v, uint64_t x)
 	vec_u8(v, (uint8_t)x);
 }
 
+/* The value of a hex digit. */
 static int hexval(char c)
 {
 	return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
@@ -104,6 +108,7 @@ void vec_add(struct vec *v, const char *text)
 	}
 }
 
+/* Frees the bytes and empties the vector. */
 void vec_free(struct vec *v)
 {
 	free(v->b);
@@ -144,6 +149,7 @@ struct broker_config harness_cfg;
 struct shm_segment *harness_seg;
 char harness_dir[256];
 
+/* Checked fixture: catalog, config, partition table, shm segment. */
 void harness_setup(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -188,6 +194,7 @@ void harness_setup(void)
 	broker.counters = shm_counters(harness_seg);
 }
 
+/* nftw callback: removes one entry of the temporary directory. */
 static int rm_one(const char *path, const struct stat *st, int flag,
 		  struct FTW *ftw)
 {
@@ -197,6 +204,7 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
+/* Undoes harness_setup and removes the temporary directory. */
 void harness_teardown(void)
 {
 	shm_segment_destroy(harness_seg);
@@ -247,6 +255,7 @@ void call_run(struct call *c, int16_t key, int16_t ver, int flexible,
 	c->resp = evbuffer_pullup(c->req.body, -1);
 }
 
+/* Frees what call_run allocated. */
 void call_free(struct call *c)
 {
 	evbuffer_free(c->req.body);
