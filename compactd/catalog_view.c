@@ -242,7 +242,8 @@ static int cv_ref_cmp(const void *a, const void *b)
 
 int catalog_view_finish(struct catalog_view *v, char *err, size_t errlen)
 {
-	qsort(v->objects, v->object_count, sizeof *v->objects, cv_object_cmp);
+	if (v->object_count)
+		qsort(v->objects, v->object_count, sizeof *v->objects, cv_object_cmp);
 	size_t n = 0;
 	for (size_t i = 0; i < v->object_count; i++) {
 		if (i > 0 && v->objects[i].id == v->objects[i - 1].id)
@@ -291,6 +292,8 @@ const struct cv_stream *catalog_view_stream(const struct catalog_view *v,
 					    uint64_t id)
 {
 	struct cv_stream key = {.id = id};
+	if (!v->stream_count)
+		return NULL;
 	return bsearch(&key, v->streams, v->stream_count, sizeof key, cv_stream_cmp);
 }
 
@@ -298,6 +301,8 @@ const struct cv_object *catalog_view_object(const struct catalog_view *v,
 					    uint64_t id)
 {
 	struct cv_object key = {.id = id};
+	if (!v->object_count)
+		return NULL;
 	return bsearch(&key, v->objects, v->object_count, sizeof key, cv_object_cmp);
 }
 

@@ -516,6 +516,8 @@ int plan_rewrite_splits(const struct rewrite *r, uint64_t stream_id)
 {
 	if (r->kind != REWRITE_STREAM_SET)
 		return 1;
+	if (r->split_count == 0)
+		return 0;
 	return bsearch(&stream_id, r->split, r->split_count, sizeof stream_id,
 		       plan_u64_cmp) != NULL;
 }

@@ -303,7 +303,8 @@ int rewrite_build(const struct catalog_view *v, const struct rewrite *r,
 		return SL_ENOMEM;
 	memcpy(st.inputs, r->inputs, r->input_count * sizeof *st.inputs);
 	qsort(st.inputs, r->input_count, sizeof *st.inputs, rw_u64_cmp);
-	qsort(blocks, n, sizeof *blocks, rw_block_cmp);
+	if (n)
+		qsort(blocks, n, sizeof *blocks, rw_block_cmp);
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc;) {
 		size_t j = i + 1;
