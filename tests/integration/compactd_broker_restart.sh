@@ -1,4 +1,5 @@
 #!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # brokerd restarted while compactd is in the middle of a run: once killed
 # with -9, once stopped with SIGTERM.  compactd (paced at 1 MB/s, so a run
 # lasts seconds) loses the control socket, abandons the run without

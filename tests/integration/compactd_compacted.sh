@@ -1,4 +1,5 @@
 #!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # A compacted topic (cleanup.policy=compact, delete.retention.ms 1000) with
 # a real client (confluent_kafka): 2000 keys written five times, lz4, then
 # tombstones for 300 of them and a last record alone in its batch.  Before

@@ -1,9 +1,10 @@
 #!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # compactd killed with -9 mid-rewrite, again and again, while consumers
 # read the topic cold from the object store: the catalog keeps pointing at
 # valid objects, so every record is read exactly once, in order, byte for
 # byte; outputs of killed rewrites are orphans that a later run deletes
-# (orphan.grace.ms 2000), and replaced inputs are deleted and forgotten
+# (orphan.grace.ms 5000), and replaced inputs are deleted and forgotten
 # after retired.grace.ms.  compactd is paced at 1 MB/s so that a rewrite
 # (up to 2 MB in, 2 MB out) takes seconds and the kills land inside one.
 . "$(dirname "$0")/lib.sh"

@@ -16,8 +16,8 @@ CD_CONF=("compaction.interval.ms = 1000"
 	"compaction.small.object.bytes = 128K"
 	"compaction.bytes.per.sec = 64M"
 	"compaction.max.objects.per.run = 200"
-	"orphan.grace.ms = 2000"
-	"retired.grace.ms = 500"
+	"orphan.grace.ms = 5000"
+	"retired.grace.ms = 1000"
 	"retention.check.interval.ms = 500")
 
 # Starts compactd -F on the broker's config.

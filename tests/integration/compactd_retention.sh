@@ -1,4 +1,5 @@
 #!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # Retention end to end: a topic with retention.ms 15000.  An old phase of
 # records and, ten seconds later, a short new one; once the old phase is
 # past retention.ms, brokerd moves each partition's log start past its

@@ -1,4 +1,5 @@
 #!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # compactd against Swift with s3api (SigV4 checked): a trickle of small
 # uploads is compacted in the bucket, then Swift is stopped in the middle
 # of compaction (paced at 1 MB/s, so runs last seconds) for 15 s.  compactd
@@ -6,7 +7,6 @@
 # then given up), and once Swift is back on the same port its next runs
 # finish: nothing left over in the bucket, every record read back exactly
 # once, and each partition in few objects.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/swift_lib.sh"
 . "$(dirname "$0")/compactd_lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 # compactd under a sustained trickle of small produces for 50 partitions
 # (region.ms 200: five uploads a second, each a small stream-set object
 # holding every partition) on the local object store.  Without compaction
