@@ -9,6 +9,12 @@
  * A lost connection abandons the job in flight (its upload, if any, is an
  * orphan for compactd); the next hello says where to resume.  Only this
  * process writes the cursor words of the region ring.
+ *
+ * Every few seconds (and when its error state changes) it reports to
+ * brokerd: its last error, its object store counters and where it is
+ * (common/daemon_report.h), for `sluicectl status` and the metrics.  A
+ * graceful stop lets the job in flight finish (PUT and commit) within
+ * shutdown.timeout.ms, then abandons it: the object is an orphan.
  */
 #include "uploader.h"
 
@@ -24,8 +30,10 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "common/config.h"
 #include "common/control_client.h"
 #include "common/daemon.h"
+#include "common/daemon_report.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/object_format.h"
@@ -36,6 +44,7 @@
 
 #define UPLOADER_POLL_MS 200
 #define UPLOADER_RETRY_MS 1000
+#define UPLOADER_REPORT_MS 5000
 
 struct uploader {
 	struct event_base *base;
@@ -43,6 +52,9 @@ struct uploader {
 	struct control_client *cc;
 	struct objstore *os;
 	struct event *timer;
+	struct event *report_timer;
+	struct event *stop_timer; /* abandons the job when a stop takes too long */
+	char last_error[512];     /* "" while healthy */
 	struct shm_map shm;
 	int wal_fd;
 	uint64_t generation;
@@ -53,6 +65,7 @@ struct uploader {
 	uint64_t epoch;      /* bumps when the connection is lost */
 	int stopping;
 	int64_t retry_at_ms; /* after a failure, no new job before this */
+	int failures;        /* consecutive failed jobs */
 	struct region_object job;
 	uint64_t job_start, job_end, job_epoch;
 };
@@ -88,19 +101,34 @@ static void uploader_on_reported(void *arg, json_t *reply)
 {
 }
 
-/* Tells brokerd the last error (NULL: healthy again), for `sluicectl
- * status`; the log has it too. */
+/* Sends brokerd the report: last error, S3 counters, where uploads are. */
+static void uploader_report_send(void)
+{
+	if (!up.ready)
+		return;
+	json_t *stats = json_pack("{s:i, s:I}", "busy", up.busy, "uploaded_to",
+				  (json_int_t)up.next);
+	json_t *req = daemon_report_new("uploaderd", up.last_error[0] ? up.last_error : NULL,
+					up.os, stats);
+	if (req)
+		control_client_request(up.cc, req, uploader_on_reported, NULL);
+}
+
+/* Records the last error (NULL: healthy again) and tells brokerd at once
+ * when that changes; the log has it too. */
 static void uploader_report(const char *error)
 {
-	static int reported_error;
-	if (!error && !reported_error)
+	const char *now = error ? error : "";
+	if (!strcmp(now, up.last_error))
 		return;
-	reported_error = error != NULL;
-	if (up.ready)
-		control_client_request(up.cc,
-				       json_pack("{s:s, s:s, s:s?}", "op", "report", "daemon",
-						 "uploaderd", "error", error),
-				       uploader_on_reported, NULL);
+	snprintf(up.last_error, sizeof up.last_error, "%s", now);
+	uploader_report_send();
+}
+
+/* Timer: the periodic report. */
+static void uploader_on_report_timer(evutil_socket_t fd, short what, void *arg)
+{
+	uploader_report_send();
 }
 
 /* Ends the job in flight (success or not) and maybe stops the daemon. */
@@ -108,8 +136,13 @@ static void uploader_job_done(int ok)
 {
 	region_object_free(&up.job);
 	up.busy = 0;
+	/* back off on repeated failures (a wrong key or a missing bucket
+	 * does not fix itself in a second): 1 s doubling to 8 s */
+	up.failures = ok ? 0 : up.failures + 1;
 	if (!ok) {
-		up.retry_at_ms = uploader_now_ms() + UPLOADER_RETRY_MS;
+		int shift = up.failures < 4 ? up.failures - 1 : 3;
+		int64_t delay = (int64_t)UPLOADER_RETRY_MS << shift;
+		up.retry_at_ms = uploader_now_ms() + delay;
 		if (up.ready)
 			uploader_cursor()->uploader_errors++;
 	}
@@ -149,6 +182,7 @@ static void uploader_on_commit(void *arg, json_t *reply)
 		 "), %zu batches, %zu bytes%s", up.job.id, up.job_start, up.job_end,
 		 up.job.batches, up.job.len, up.job.from_cache ? "" : " (read from the WAL)");
 	up.next = up.job_end;
+	uploader_report_send();
 	uploader_job_done(1);
 }
 
@@ -280,6 +314,7 @@ static void uploader_on_hello(void *arg, json_t *reply)
 	up.ready = 1;
 	log_info("upload: brokerd generation %" PRIu64 ", uploaded up to %" PRIu64,
 		 up.generation, up.next);
+	uploader_report_send();
 	uploader_kick();
 }
 
@@ -329,22 +364,56 @@ int uploader_start(struct event_base *base, struct sluice_config *cfg)
 	struct control_client_callbacks cb = {uploader_on_connected, uploader_on_event, NULL};
 	up.cc = control_client_new(base, cfg->control_socket, 500, &cb);
 	up.timer = event_new(base, -1, EV_PERSIST, uploader_on_timer, NULL);
+	up.report_timer = event_new(base, -1, EV_PERSIST, uploader_on_report_timer, NULL);
 	struct timeval tv = {0, UPLOADER_POLL_MS * 1000};
-	if (!up.cc || !up.timer || event_add(up.timer, &tv) < 0)
+	struct timeval rtv = {UPLOADER_REPORT_MS / 1000, 0};
+	if (!up.cc || !up.timer || !up.report_timer || event_add(up.timer, &tv) < 0 ||
+	    event_add(up.report_timer, &rtv) < 0)
 		return -1;
 	daemon_ready();
 	return 0;
 }
 
+/* Timer: the job in flight outlived shutdown.timeout.ms. */
+static void uploader_on_stop_timer(evutil_socket_t fd, short what, void *arg)
+{
+	log_warn("stop: abandoning the upload of WAL [%" PRIu64 ", %" PRIu64
+		 ") after shutdown.timeout.ms; object %016" PRIx64
+		 " is an orphan unless brokerd committed it", up.job_start, up.job_end,
+		 up.job.id);
+	daemon_stop_done();
+}
+
 void uploader_stop(void)
 {
 	up.stopping = 1;
-	if (!up.busy)
+	if (!up.busy) {
 		daemon_stop_done();
+		return;
+	}
+	log_info("stop: finishing the upload of WAL [%" PRIu64 ", %" PRIu64 ")",
+		 up.job_start, up.job_end);
+	int64_t ms = up.cfg->shutdown_timeout_ms;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	up.stop_timer = evtimer_new(up.base, uploader_on_stop_timer, NULL);
+	if (!up.stop_timer || evtimer_add(up.stop_timer, &tv) < 0)
+		daemon_stop_done();
+}
+
+void uploader_reload(void *values)
+{
+	/* uploaderd reads no reloadable key but log.level (the skeleton
+	 * applies it): the rest says what needs a restart */
+	config_reload(sluice_config_table, sluice_config_count, up.cfg, values,
+		      "uploaderd");
 }
 
 void uploader_finish(void)
 {
+	if (up.stop_timer)
+		event_free(up.stop_timer);
+	if (up.report_timer)
+		event_free(up.report_timer);
 	if (up.timer)
 		event_free(up.timer);
 	control_client_free(up.cc);

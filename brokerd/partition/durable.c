@@ -79,6 +79,12 @@ void durable_on_wal(void *arg, uint64_t start, uint64_t end, const uint8_t *byte
 	COUNTER_ADD(wal_blocks, 1);
 	COUNTER_ADD(wal_bytes, end - start);
 	COUNTER_SET(wal_durable, end);
+	COUNTER_SET(wal_head, wal_head(broker.wal));
+	COUNTER_SET(cache_low, shm_cache_low(broker.shm));
+	COUNTER_SET(cache_high, end);
+	COUNTER_SET(wal_head, wal_head(broker.wal));
+	COUNTER_SET(cache_low, shm_cache_low(broker.shm));
+	COUNTER_SET(cache_high, end);
 
 	int advanced = 0;
 	while (pending_count && pending[pending_head].wal_end <= end) {
