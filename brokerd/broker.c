@@ -5,7 +5,15 @@
  * recovery (the rest of every partition), object store and block cache,
  * WAL I/O thread, region sealing, control socket, retention timer, group
  * coordinator (committed offsets loaded before anyone can ask), fetch
- * wake-ups, listeners; then readiness.  Finish runs the reverse.
+ * wake-ups, metrics endpoint, listeners; then readiness.  Finish runs the
+ * reverse.
+ *
+ * A graceful stop (SIGTERM) stops accepting and reading requests, answers
+ * the ones already read (waiting fetches at once, produces when the WAL has
+ * them), writes those answers out, then seals the last region and gives
+ * uploaderd (if attached) and the catalog's copy in the bucket a chance to
+ * catch up, all within shutdown.timeout.ms.  Whatever is left is safe: the
+ * WAL is durable and the next start replays it.
  */
 #include "broker.h"
 
@@ -24,6 +32,7 @@
 #include "brokerd/dynconfig.h"
 #include "brokerd/groups/groups.h"
 #include "brokerd/handlers/fetch.h"
+#include "brokerd/metrics/metrics.h"
 #include "brokerd/partition/durable.h"
 #include "brokerd/partition/partition.h"
 #include "brokerd/partition/record_batch.h"
@@ -40,23 +49,20 @@
 #include "common/log.h"
 #include "common/objstore_config.h"
 
+#include <time.h>
+
+#define BROKER_STOP_POLL_MS 20
+
 struct broker broker;
 
-static struct event *stop_poll;
-static int stop_polls;
+/* The graceful stop: drain (answers out, WAL durable), then publish (last
+ * region sealed, uploads and the bucket's catalog copy caught up). */
+enum broker_stop_stage { BROKER_STOP_DRAIN, BROKER_STOP_PUBLISH };
 
-/* Sets the log level from log.level. */
-static void broker_apply_log_level(const char *level)
-{
-	if (!strcmp(level, "debug"))
-		log_set_level(LOG_LEVEL_DEBUG);
-	else if (!strcmp(level, "warn"))
-		log_set_level(LOG_LEVEL_WARN);
-	else if (!strcmp(level, "error"))
-		log_set_level(LOG_LEVEL_ERROR);
-	else
-		log_set_level(LOG_LEVEL_INFO);
-}
+static struct event *stop_poll;
+static enum broker_stop_stage stop_stage;
+static int64_t stop_started_ms;
+static uint64_t stop_sealed_end; /* what uploads should reach */
 
 /* Recovery callback: indexes one batch found in the WAL. */
 static void broker_replay_batch(void *arg, const struct wal_batch *b)
@@ -121,7 +127,6 @@ int broker_start(struct event_base *base, void *values)
 	memset(&broker, 0, sizeof broker);
 	broker.cfg = cfg;
 	broker.base = base;
-	broker_apply_log_level(cfg->log_level);
 
 	if (broker_make_data_dir(cfg->data_dir) < 0)
 		return -1;
@@ -212,31 +217,90 @@ int broker_start(struct event_base *base, void *values)
 	if (groups_start(base, cfg->data_dir) < 0)
 		return -1;
 	fetch_init();
+	/* before the Kafka port opens: a start that fails never looked up */
+	if (metrics_start(base, cfg->metrics_listener) < 0)
+		return -1;
 	if (listener_start(base, cfg->listeners, &broker.listener) < 0)
 		return -1;
 	daemon_ready();
 	return 0;
 }
 
-/* Polls until everything appended is durable (bounded), then stops. */
+/* Monotonic milliseconds. */
+static int64_t broker_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether uploads have reached the last sealed region (or nobody uploads). */
+static int broker_stop_uploaded(void)
+{
+	return shm_regions(broker.shm)->uploaded_end >= stop_sealed_end ||
+	       control_subscribers("regions") == 0;
+}
+
+/* Logs what a graceful stop leaves undone when its time is up. */
+static void broker_stop_give_up(void)
+{
+	log_warn("stop: shutdown.timeout.ms (%lld) passed: %s%s%s%s; the next start "
+		 "replays the WAL",
+		 (long long)broker.cfg->shutdown_timeout_ms,
+		 wal_durable(broker.wal) < wal_head(broker.wal) ? "WAL not all durable, " : "",
+		 conn_output_pending() ? "answers not all written, " : "",
+		 catalog_mirror_pending() ? "catalog copy in the bucket behind, " : "",
+		 broker_stop_uploaded() ? "exiting" : "last region not uploaded, exiting");
+	daemon_stop_done();
+}
+
+/* The graceful stop's poll: drain, seal, publish, then end the loop. */
 static void broker_on_stop_poll(evutil_socket_t fd, short what, void *arg)
 {
-	/* everything acknowledged is durable; let the catalog's copies in
-	 * the bucket catch up too (bounded: 5 s) */
-	if ((wal_durable(broker.wal) >= wal_head(broker.wal) &&
-	     catalog_mirror_pending() == 0) || ++stop_polls > 100) {
-		daemon_stop_done();
-		return;
+	int late = broker_now_ms() - stop_started_ms >= broker.cfg->shutdown_timeout_ms;
+	if (stop_stage == BROKER_STOP_DRAIN) {
+		wal_flush(broker.wal);
+		if (wal_durable(broker.wal) < wal_head(broker.wal) || conn_output_pending()) {
+			if (late) {
+				broker_stop_give_up();
+				return;
+			}
+		} else {
+			/* every answer is out: publish what the WAL holds */
+			regions_seal_now();
+			stop_sealed_end = wal_durable(broker.wal);
+			stop_stage = BROKER_STOP_PUBLISH;
+		}
 	}
-	struct timeval tv = {0, 50000};
+	if (stop_stage == BROKER_STOP_PUBLISH) {
+		if (catalog_mirror_pending() == 0 && broker_stop_uploaded()) {
+			log_info("stop: WAL durable up to %llu, uploaded up to %llu, in %lld ms",
+				 (unsigned long long)wal_durable(broker.wal),
+				 (unsigned long long)shm_regions(broker.shm)->uploaded_end,
+				 (long long)(broker_now_ms() - stop_started_ms));
+			daemon_stop_done();
+			return;
+		}
+		if (late) {
+			broker_stop_give_up();
+			return;
+		}
+	}
+	struct timeval tv = {0, BROKER_STOP_POLL_MS * 1000};
 	evtimer_add(stop_poll, &tv);
 }
 
 void broker_stop(void)
 {
 	broker.stopping = 1;
+	stop_started_ms = broker_now_ms();
+	stop_stage = BROKER_STOP_DRAIN;
 	listener_stop(broker.listener);
 	broker.listener = NULL;
+	metrics_stop();
+	conn_stop_reading_all();
+	/* long polls answer now with what they have */
+	fetch_wake_all();
 	wal_flush(broker.wal);
 	stop_poll = evtimer_new(broker.base, broker_on_stop_poll, NULL);
 	struct timeval tv = {0, 0};
@@ -245,6 +309,7 @@ void broker_stop(void)
 
 void broker_finish(void)
 {
+	metrics_stop();
 	listener_stop(broker.listener);
 	conn_close_all();
 	groups_finish();
@@ -273,34 +338,9 @@ void broker_reload(void *values)
 	struct broker_config *fresh = values;
 	/* keys set through AlterConfigs keep their values over the file's */
 	dynconfig_reload(fresh);
-	for (size_t i = 0; i < broker_config_count; i++) {
-		const struct config_param *p = &broker_config_table[i];
-		char *cur = (char *)broker.cfg + p->offset;
-		char *nxt = (char *)fresh + p->offset;
-		int changed;
-		if (p->type == CONFIG_STRING)
-			changed = strcmp(*(char **)cur ? *(char **)cur : "",
-					 *(char **)nxt ? *(char **)nxt : "") != 0;
-		else
-			changed = *(int64_t *)cur != *(int64_t *)nxt;
-		if (!changed)
-			continue;
-		/* derived defaults (empty in the file) are not changes */
-		if (p->type == CONFIG_STRING && (!*(char **)nxt || !**(char **)nxt))
-			continue;
-		if (!p->reloadable) {
-			log_warn("reload: %s changed but takes effect only after a restart",
-				 p->name);
-			continue;
-		}
-		if (p->type == CONFIG_STRING) {
-			char *tmp = *(char **)cur;
-			*(char **)cur = *(char **)nxt;
-			*(char **)nxt = tmp;
-		} else {
-			*(int64_t *)cur = *(int64_t *)nxt;
-		}
-		log_info("reload: %s updated", p->name);
-	}
-	broker_apply_log_level(broker.cfg->log_level);
+	/* every reloadable key is read where it is used (broker.cfg), so
+	 * moving the values in is all a reload needs; the skeleton has
+	 * checked them and applies log.level */
+	config_reload(broker_config_table, broker_config_count, broker.cfg, fresh,
+		      "brokerd");
 }

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
+
 const struct config_param *config_find(const struct config_param *table,
 				       size_t n, const char *key)
 {
@@ -167,21 +169,66 @@ int config_load_file(const struct config_param *table, size_t n, void *values,
 	return rc;
 }
 
+void config_format(const struct config_param *p, const void *values, char *buf,
+		   size_t len)
+{
+	const char *slot = (const char *)values + p->offset;
+	if (p->type == CONFIG_STRING)
+		snprintf(buf, len, "%s",
+			 *(char *const *)slot ? *(char *const *)slot : "");
+	else if (p->type == CONFIG_BOOL)
+		snprintf(buf, len, "%s", *(const int64_t *)slot ? "true" : "false");
+	else
+		snprintf(buf, len, "%lld", (long long)*(const int64_t *)slot);
+}
+
 void config_print(const struct config_param *table, size_t n,
 		  const void *values, FILE *out)
 {
+	char buf[4096];
 	for (size_t i = 0; i < n; i++) {
-		const char *slot = (const char *)values + table[i].offset;
-		if (table[i].type == CONFIG_STRING)
-			fprintf(out, "%s = %s\n", table[i].name,
-				*(char *const *)slot ? *(char *const *)slot : "");
-		else if (table[i].type == CONFIG_BOOL)
-			fprintf(out, "%s = %s\n", table[i].name,
-				*(const int64_t *)slot ? "true" : "false");
-		else
-			fprintf(out, "%s = %lld\n", table[i].name,
-				(long long)*(const int64_t *)slot);
+		config_format(&table[i], values, buf, sizeof buf);
+		fprintf(out, "%s = %s\n", table[i].name, buf);
 	}
+}
+
+int config_reload(const struct config_param *table, size_t n, void *running,
+		  void *fresh, const char *who)
+{
+	int kept = 0;
+	char was[4096], now[4096];
+	for (size_t i = 0; i < n; i++) {
+		const struct config_param *p = &table[i];
+		char *cur = (char *)running + p->offset;
+		char *nxt = (char *)fresh + p->offset;
+		config_format(p, running, was, sizeof was);
+		config_format(p, fresh, now, sizeof now);
+		if (!strcmp(was, now))
+			continue;
+		if (strstr(p->name, "secret")) { /* never in a log */
+			snprintf(was, sizeof was, "(hidden)");
+			snprintf(now, sizeof now, "(changed)");
+		}
+		if (!p->reloadable) {
+			log_warn("reload: %s changed ('%s' -> '%s') but is not reloadable: "
+				 "restart %s to apply it", p->name, was, now, who);
+			kept++;
+			continue;
+		}
+		if (p->type == CONFIG_STRING) {
+			/* swap: fresh is freed by the caller */
+			char *tmp = *(char **)cur;
+			*(char **)cur = *(char **)nxt;
+			*(char **)nxt = tmp;
+		} else {
+			*(int64_t *)cur = *(int64_t *)nxt;
+		}
+		log_info("reload: %s = %s (was %s)", p->name, now, was);
+	}
+	if (kept)
+		log_warn("reload: %d changed key%s not applied until %s restarts",
+			 kept, kept == 1 ? "" : "s", who);
+	return kept;
 }
 
 void config_free(const struct config_param *table, size_t n, void *values)

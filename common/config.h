@@ -49,6 +49,17 @@ const struct config_param *config_find(const struct config_param *table,
 void config_print(const struct config_param *table, size_t n,
 		  const void *values, FILE *out);
 
+/* Formats one value as text ("true"/"false" for booleans) into buf. */
+void config_format(const struct config_param *p, const void *values, char *buf,
+		   size_t len);
+
+/* SIGHUP: compares the running values with fresh ones (loaded and checked)
+ * and moves each changed reloadable value into running; logs every change
+ * ("reload: region.ms 5000 -> 200") and every changed key that needs a
+ * restart of who.  Returns the number of changed keys not applied. */
+int config_reload(const struct config_param *table, size_t n, void *running,
+		  void *fresh, const char *who);
+
 /* Frees strings held by values. */
 void config_free(const struct config_param *table, size_t n, void *values);
 

@@ -2,7 +2,10 @@
  * Daemon skeleton shared by brokerd, uploaderd and compactd (after Postfix's
  * single_server.c).  Signals are libevent events: handlers never do work in
  * signal context.  When daemonising, the parent waits on a pipe until the
- * child calls daemon_ready(), so "start" returns once the daemon serves.
+ * child calls daemon_ready(), so "start" returns once the daemon serves;
+ * until then the child's error lines come through the same pipe and the
+ * parent prints them, so a failed start says why on the terminal.  The
+ * ready mark is a NUL byte, which no log line contains.
  */
 #include "autoconfig.h"
 
@@ -76,6 +79,26 @@ static int daemon_pidfile_lock(const char *path)
 	return fd; /* kept open: the lock lives as long as the process */
 }
 
+/* The parent's side of the readiness pipe: copies the child's error lines
+ * to stderr; exits 0 at the ready mark, 1 when the child exits first. */
+static void daemon_wait_ready(int fd)
+{
+	char buf[4096];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(1);
+		char *mark = memchr(buf, '\0', (size_t)n);
+		size_t text = mark ? (size_t)(mark - buf) : (size_t)n;
+		if (text && write(2, buf, text) < 0)
+			_exit(mark ? 0 : 1);
+		if (mark)
+			_exit(0);
+	}
+}
+
 /* Forks; the parent waits for readiness and exits with the child's verdict. */
 static void daemon_detach(void)
 {
@@ -87,15 +110,11 @@ static void daemon_detach(void)
 		log_fatal("fork: %s", strerror(errno));
 	if (pid > 0) {
 		close(pfd[1]);
-		char c;
-		ssize_t n;
-		do
-			n = read(pfd[0], &c, 1);
-		while (n < 0 && errno == EINTR);
-		_exit(n == 1 ? 0 : 1);
+		daemon_wait_ready(pfd[0]);
 	}
 	close(pfd[0]);
 	daemon_ready_fd = pfd[1];
+	log_set_startup_fd(pfd[1]);
 	if (setsid() < 0)
 		log_fatal("setsid: %s", strerror(errno));
 	int null = open("/dev/null", O_RDWR);
@@ -112,7 +131,8 @@ void daemon_ready(void)
 {
 	log_info("%s ready (pid %ld)", daemon_spec->name, (long)getpid());
 	if (daemon_ready_fd >= 0) {
-		ssize_t n = write(daemon_ready_fd, "R", 1);
+		log_set_startup_fd(-1);
+		ssize_t n = write(daemon_ready_fd, "", 1);
 		(void)n;
 		close(daemon_ready_fd);
 		daemon_ready_fd = -1;
@@ -139,7 +159,24 @@ static void daemon_on_term(evutil_socket_t sig, short what, void *arg)
 		daemon_stop_done();
 }
 
-/* SIGHUP: rereads the config file and hands it to the daemon's reload. */
+/* Applies the table's log.level (every daemon shares the key); -v wins. */
+static void daemon_apply_log_level(const struct daemon_spec *spec, void *values)
+{
+	const struct config_param *p =
+		config_find(spec->config, spec->config_count, "log.level");
+	enum log_level level;
+	if (!p)
+		return;
+	const char *name = *(char **)((char *)values + p->offset);
+	if (name && log_level_from_name(name, &level) == 0)
+		log_set_level(level);
+	else
+		log_warn("log.level '%s' is not debug, info, warn or error",
+			 name ? name : "");
+}
+
+/* SIGHUP: rereads the config file, checks it like a start would, and hands
+ * it to the daemon's reload; a bad file leaves everything as it was. */
 static void daemon_on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	const struct daemon_spec *spec = daemon_spec;
@@ -153,11 +190,14 @@ static void daemon_on_hup(evutil_socket_t sig, short what, void *arg)
 	    config_set_defaults(spec->config, spec->config_count, fresh, err,
 				sizeof err) < 0 ||
 	    config_load_file(spec->config, spec->config_count, fresh,
-			     daemon_config_path, err, sizeof err) < 0) {
+			     daemon_config_path, err, sizeof err) < 0 ||
+	    (spec->check && spec->check(fresh, err, sizeof err) < 0)) {
 		log_error("reload: %s; keeping the running configuration",
 			  fresh ? err : "out of memory");
 	} else {
+		log_info("SIGHUP: reloading %s", daemon_config_path);
 		spec->reload(fresh);
+		daemon_apply_log_level(spec, spec->config_values);
 	}
 	if (fresh) {
 		config_free(spec->config, spec->config_count, fresh);
@@ -211,13 +251,15 @@ int daemon_main(int argc, char **argv, const struct daemon_spec *spec)
 	if (path) {
 		daemon_config_path = realpath(path, NULL);
 	}
+	daemon_apply_log_level(spec, spec->config_values);
 	if (verbose)
-		log_set_level(LOG_LEVEL_DEBUG);
+		log_set_verbose();
+	/* before the fork: the child writes to its parent's pipe */
+	signal(SIGPIPE, SIG_IGN);
 	if (!foreground) {
 		daemon_detach();
 		log_open(spec->name, 1);
 	}
-	signal(SIGPIPE, SIG_IGN);
 	int pidfd = daemon_pidfile_lock(spec->pidfile(spec->config_values));
 
 	daemon_base = event_base_new();
@@ -232,6 +274,7 @@ int daemon_main(int argc, char **argv, const struct daemon_spec *spec)
 
 	if (spec->start(daemon_base, spec->config_values) < 0) {
 		log_error("%s failed to start", spec->name);
+		unlink(spec->pidfile(spec->config_values));
 		return 1;
 	}
 	event_base_dispatch(daemon_base);

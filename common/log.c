@@ -1,6 +1,9 @@
 /*
  * Logging to stderr (foreground) or syslog (daemon).  Safe to call from any
- * thread: each message is written with one call.
+ * thread: each message is written with one call.  Until a daemonised
+ * process is ready, errors are also copied to its parent through the
+ * readiness pipe, so that a failed start says why on the terminal and not
+ * only in syslog.
  */
 #include "log.h"
 
@@ -9,11 +12,14 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/time.h>
 
 static const char *log_progname = "sluice";
 static int log_syslog;
 static enum log_level log_min = LOG_LEVEL_INFO;
+static int log_verbose;
+static int log_startup_fd = -1;
 
 void log_open(const char *progname, int to_syslog)
 {
@@ -25,7 +31,38 @@ void log_open(const char *progname, int to_syslog)
 
 void log_set_level(enum log_level level)
 {
-	log_min = level;
+	if (!log_verbose)
+		log_min = level;
+}
+
+void log_set_verbose(void)
+{
+	log_min = LOG_LEVEL_DEBUG;
+	log_verbose = 1;
+}
+
+int log_level_from_name(const char *name, enum log_level *level)
+{
+	static const struct {
+		const char *name;
+		enum log_level level;
+	} names[] = {
+		{"debug", LOG_LEVEL_DEBUG},
+		{"info", LOG_LEVEL_INFO},
+		{"warn", LOG_LEVEL_WARN},
+		{"error", LOG_LEVEL_ERROR},
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(name, names[i].name)) {
+			*level = names[i].level;
+			return 0;
+		}
+	return -1;
+}
+
+void log_set_startup_fd(int fd)
+{
+	log_startup_fd = fd;
 }
 
 /* Formats one line and sends it to the chosen sink. */
@@ -33,6 +70,14 @@ static void log_emit(int prio, const char *tag, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (log_startup_fd >= 0 && prio <= LOG_ERR) {
+		char line[2200];
+		int n = snprintf(line, sizeof line, "%s: %s\n", log_progname, msg);
+		if (n > (int)sizeof line - 1)
+			n = (int)sizeof line - 1;
+		ssize_t w = write(log_startup_fd, line, (size_t)n);
+		(void)w; /* the parent may have gone: syslog still has it */
+	}
 	if (log_syslog) {
 		syslog(prio, "%s: %s", tag, msg);
 		return;

@@ -12,8 +12,18 @@ enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERRO
 
 /* Sets the program name and whether messages go to syslog. */
 void log_open(const char *progname, int to_syslog);
-/* Messages below this level are dropped. */
+/* Messages below this level are dropped.  After log_set_verbose() the
+ * level stays at debug whatever later calls ask (-v beats log.level). */
 void log_set_level(enum log_level level);
+/* Pins the level at debug (the daemons' -v). */
+void log_set_verbose(void);
+/* Parses "debug", "info", "warn" or "error".  Returns 0, or -1 for any
+ * other name. */
+int log_level_from_name(const char *name, enum log_level *level);
+/* While a daemon starts in the background, also writes each error (and
+ * fatal and panic) line to fd, which its parent copies to the terminal;
+ * -1 stops it. */
+void log_set_startup_fd(int fd);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

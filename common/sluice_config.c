@@ -55,6 +55,12 @@ int sluice_config_finish(struct sluice_config *cfg, char *err, size_t errlen)
 			 cfg->log_level);
 		return -1;
 	}
+	if (*cfg->metrics_listener &&
+	    strncmp(cfg->metrics_listener, "http://", 7) != 0) {
+		snprintf(err, errlen, "metrics.listener: '%s' is not http://host:port",
+			 cfg->metrics_listener);
+		return -1;
+	}
 	if (config_default_path(&cfg->wal_path, "%s/wal", cfg->data_dir, 0) ||
 	    config_default_path(&cfg->pid_file, "%s/brokerd.pid",
 				       cfg->data_dir, 0) ||

@@ -89,6 +89,10 @@
 	  "rebuild a missing catalog from its copy in the bucket at start")   \
 	X(uploaderd_pid_file, "uploaderd.pid.file", STRING, "", 0, 0, 0,       \
 	  "uploaderd's pidfile; empty: <data.dir>/uploaderd.pid")              \
+	X(metrics_listener, "metrics.listener", STRING, "", 0, 0, 0,           \
+	  "brokerd's Prometheus endpoint, http://host:port; empty: off")       \
+	X(shutdown_timeout_ms, "shutdown.timeout.ms", INT, "10000", 100,        \
+	  600000, 1, "longest graceful stop before a daemon exits anyway (ms)") \
 	X(compactd_pid_file, "compactd.pid.file", STRING, "", 0, 0, 0,         \
 	  "compactd's pidfile; empty: <data.dir>/compactd.pid")                \
 	X(compaction_interval_ms, "compaction.interval.ms", INT, "30000", 100, \

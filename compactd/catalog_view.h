@@ -103,6 +103,7 @@ int catalog_view_block_dead(const struct catalog_view *v,
 /* Parses a 16-hex-digit object id; 0 or SL_EINVAL. */
 int catalog_view_parse_id(const char *hex, uint64_t *id);
 
+/* Frees what the view holds and empties it (it may be filled again). */
 void catalog_view_free(struct catalog_view *v);
 
 #endif

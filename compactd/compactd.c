@@ -33,6 +33,7 @@ static struct compactd {
 	struct compactd_stats stats, at_start;
 	struct run *run;
 	int64_t run_started_ms;
+	int64_t swept_ms;   /* when the last run that swept orphans started */
 	int stopping;
 	int again;      /* a run was asked for while one was in flight */
 } cd;
@@ -69,7 +70,15 @@ static void compactd_on_run_done(void *arg, const char *error)
 	if (cd.os) {
 		struct objstore_stats os;
 		objstore_get_stats(cd.os, &os);
-		cd.stats.s3_requests = os.requests;
+		/* the local backend sends no HTTP requests: count operations */
+		cd.stats.s3_requests = os.requests ? os.requests
+						   : os.puts + os.gets + os.heads +
+							     os.lists + os.deletes;
+		log_debug("compact: bucket totals: %llu PUT, %llu GET, %llu LIST, %llu DELETE"
+			  " operations, %llu requests, %llu retries",
+			  (unsigned long long)os.puts, (unsigned long long)os.gets,
+			  (unsigned long long)os.lists, (unsigned long long)os.deletes,
+			  (unsigned long long)os.requests, (unsigned long long)os.retries);
 	}
 	if (error)
 		cd.stats.runs_failed++;
@@ -101,9 +110,16 @@ static void compactd_kick(void)
 	}
 	if (!control_client_connected(cd.cc))
 		return; /* the connection coming up kicks again */
-	struct run_ctx ctx = {cd.base, cd.cc, cd.os, &cd.pace, cd.cfg, &cd.stats};
+	/* orphans are rare and their LIST costs a request per 1000 objects:
+	 * sweep four times per grace period (an orphan lives at most 1.25
+	 * grace periods) */
+	int64_t now = compactd_now_ms();
+	int sweep = !cd.swept_ms || now - cd.swept_ms >= cd.cfg->orphan_grace_ms / 4;
+	if (sweep)
+		cd.swept_ms = now;
+	struct run_ctx ctx = {cd.base, cd.cc, cd.os, &cd.pace, cd.cfg, &cd.stats, sweep};
 	cd.at_start = cd.stats;
-	cd.run_started_ms = compactd_now_ms();
+	cd.run_started_ms = now;
 	cd.run = run_start(&ctx, compactd_on_run_done, NULL);
 	if (!cd.run)
 		log_error("compact: out of memory starting a run");

@@ -19,6 +19,7 @@ int compactd_start(struct event_base *base, struct sluice_config *cfg);
  * then daemon_stop_done(). */
 void compactd_stop(void);
 
+/* Frees everything after the loop has ended. */
 void compactd_finish(void);
 
 #endif

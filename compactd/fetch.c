@@ -36,6 +36,8 @@ struct fetch_obj {
 	struct object_index_entry *e; /* the object's own index */
 	size_t n;
 	unsigned char *need;          /* per entry: read it */
+	uint8_t *whole;               /* the object, when read in one GET */
+	uint64_t tail_len;            /* bytes the tail GET reads */
 };
 
 struct fetch_range {
@@ -69,6 +71,8 @@ struct fetch {
 };
 
 static void fetch_pump(struct fetch *f);
+static int fetch_keep(struct fetch *f, struct fetch_obj *fo, size_t k,
+		      const uint8_t *data);
 
 /* Monotonic milliseconds. */
 static int64_t fetch_now_ms(void)
@@ -134,6 +138,23 @@ static void fetch_obj_indexed(struct fetch_obj *fo, const uint8_t *index)
 	f->tails_done++;
 }
 
+/* An object read in one GET: index it and keep its blocks to read. */
+static void fetch_obj_whole(struct fetch_obj *fo, const uint8_t *data,
+			    const uint8_t *index)
+{
+	struct fetch *f = fo->f;
+	fo->whole = malloc(fo->o->size ? fo->o->size : 1);
+	if (!fo->whole) {
+		fetch_fail(f, SL_ENOMEM, "out of memory");
+		return;
+	}
+	memcpy(fo->whole, data, fo->o->size);
+	fetch_obj_indexed(fo, fo->whole + (index - data));
+	for (size_t k = 0; k < fo->n && !f->rc; k++)
+		if (fo->need[k])
+			fetch_keep(f, fo, k, fo->whole + fo->e[k].position);
+}
+
 /* The index GET (when the tail was too short) finished. */
 static void fetch_on_index(void *arg, const struct objstore_result *res)
 {
@@ -170,6 +191,8 @@ static void fetch_on_tail(void *arg, const struct objstore_result *res)
 		char key[OBJECT_KEY_MAX];
 		if (rc) {
 			fetch_fail(f, SL_ECORRUPT, "object %016" PRIx64 ": %s", fo->o->id, why);
+		} else if (index && res->len == fo->o->size) {
+			fetch_obj_whole(fo, res->data, index);
 		} else if (index) {
 			fetch_obj_indexed(fo, index);
 		} else {
@@ -182,7 +205,23 @@ static void fetch_on_tail(void *arg, const struct objstore_result *res)
 	fetch_pump(f);
 }
 
-/* Issues the tail GET of one input. */
+/* Issues a tail GET (after its pacing delay). */
+static void fetch_tail_go(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch_obj *fo = arg;
+	struct fetch *f = fo->f;
+	if (f->rc || f->aborted) {
+		f->inflight--;
+		fetch_pump(f);
+		return;
+	}
+	char key[OBJECT_KEY_MAX];
+	object_key(fo->o->id, key, sizeof key);
+	objstore_get(f->os, key, fo->o->size - fo->tail_len, fo->tail_len, fetch_on_tail, fo);
+}
+
+/* Issues the tail GET of one input: footer and index, or the whole object
+ * when it is small and mostly live. */
 static void fetch_tail(struct fetch *f, struct fetch_obj *fo)
 {
 	const struct cv_object *o = fo->o;
@@ -193,28 +232,39 @@ static void fetch_tail(struct fetch *f, struct fetch_obj *fo)
 	}
 	uint64_t len = OBJECT_FOOTER_BYTES + (uint64_t)OBJECT_INDEX_ENTRY_BYTES *
 						     o->block_count + FETCH_TAIL_SLACK;
+	/* a small object whose data is all needed: one GET instead of two */
+	uint64_t live = 0;
+	for (size_t k = 0; k < o->block_count; k++)
+		if (!catalog_view_block_dead(f->v, &o->blocks[k]))
+			live += o->blocks[k].size;
+	if (o->size <= FETCH_RANGE_MAX && 2 * live >= o->size)
+		len = o->size;
 	if (len > o->size)
 		len = o->size;
-	char key[OBJECT_KEY_MAX];
-	object_key(o->id, key, sizeof key);
+	fo->tail_len = len;
+	int64_t delay = pace_delay(f->pace, len, fetch_now_ms());
+	struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
 	f->inflight++;
-	objstore_get(f->os, key, o->size - len, len, fetch_on_tail, fo);
+	if (delay <= 0 ||
+	    event_base_once(f->base, -1, EV_TIMEOUT, fetch_tail_go, fo, &tv) < 0)
+		fetch_tail_go(-1, 0, fo);
 }
 
-/* Groups the entries to read into ranges of adjacent blocks. */
+/* Groups the entries to read into ranges of adjacent blocks (objects
+ * read whole have theirs already). */
 static int fetch_build_ranges(struct fetch *f)
 {
 	size_t max = 0;
 	for (size_t i = 0; i < f->nobj; i++)
 		max += f->objs[i].n;
 	f->ranges = calloc(max ? max : 1, sizeof *f->ranges);
-	f->blocks = calloc(max ? max : 1, sizeof *f->blocks);
-	if (!f->ranges || !f->blocks)
+	if (!f->ranges)
 		return SL_ENOMEM;
-	f->cap = max;
 	for (size_t i = 0; i < f->nobj; i++) {
 		struct fetch_obj *fo = &f->objs[i];
 		struct fetch_range *r = NULL;
+		if (fo->whole)
+			continue;
 		for (size_t k = 0; k < fo->n; k++) {
 			const struct object_index_entry *e = &fo->e[k];
 			if (!fo->need[k]) {
@@ -232,6 +282,32 @@ static int fetch_build_ranges(struct fetch *f)
 		}
 	}
 	f->ranges_built = 1;
+	return 0;
+}
+
+/* Verifies entry k of fo, whose bytes are at data, and keeps it.
+ * Returns 0 or -1 after recording the failure. */
+static int fetch_keep(struct fetch *f, struct fetch_obj *fo, size_t k,
+		      const uint8_t *data)
+{
+	const struct object_index_entry *e = &fo->e[k];
+	char why[256];
+	if (object_block_verify(e, data, e->size, why, sizeof why)) {
+		fetch_fail(f, SL_ECORRUPT, "object %016" PRIx64 " block at %" PRIu64 ": %s",
+			   fo->o->id, e->position, why);
+		return -1;
+	}
+	if (f->nblocks == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 64;
+		struct rewrite_block *b = realloc(f->blocks, cap * sizeof *b);
+		if (!b) {
+			fetch_fail(f, SL_ENOMEM, "out of memory");
+			return -1;
+		}
+		f->blocks = b;
+		f->cap = cap;
+	}
+	f->blocks[f->nblocks++] = (struct rewrite_block){fo->o->id, *e, data};
 	return 0;
 }
 
@@ -255,17 +331,8 @@ static void fetch_on_range(void *arg, const struct objstore_result *res)
 			fetch_fail(f, SL_ENOMEM, "out of memory");
 		else
 			memcpy(r->buf, res->data, r->len);
-		for (size_t k = r->first; r->buf && k < r->first + r->count && !f->rc; k++) {
-			const struct object_index_entry *e = &r->fo->e[k];
-			const uint8_t *data = r->buf + (e->position - r->pos);
-			char why[256];
-			if (object_block_verify(e, data, e->size, why, sizeof why)) {
-				fetch_fail(f, SL_ECORRUPT, "object %016" PRIx64 " block at %" PRIu64
-					   ": %s", o->id, e->position, why);
-				break;
-			}
-			f->blocks[f->nblocks++] = (struct rewrite_block){o->id, *e, data};
-		}
+		for (size_t k = r->first; r->buf && k < r->first + r->count && !f->rc; k++)
+			fetch_keep(f, r->fo, k, r->buf + (r->fo->e[k].position - r->pos));
 		f->ranges_done++;
 	}
 	fetch_pump(f);
@@ -375,6 +442,7 @@ void fetch_free(struct fetch *f)
 	for (size_t i = 0; i < f->nobj; i++) {
 		free(f->objs[i].e);
 		free(f->objs[i].need);
+		free(f->objs[i].whole);
 	}
 	for (size_t i = 0; i < f->nranges; i++)
 		free(f->ranges[i].buf);

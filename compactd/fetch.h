@@ -3,7 +3,10 @@
  * input object for its footer and index (the catalog does not keep what
  * object_block_verify needs, and the object's own index is the truth to
  * check the catalog against), then ranged GETs of whole blocks, adjacent
- * blocks of one object in one GET up to FETCH_RANGE_MAX bytes.  Every
+ * blocks of one object in one GET up to FETCH_RANGE_MAX bytes.  An object
+ * of at most FETCH_RANGE_MAX bytes that is at least half live is read
+ * whole in one GET instead (the common case: small uploads and per-stream
+ * objects), which halves the requests.  Every
  * block is verified (object_block_verify) before the rewrite may use it.
  * Only live blocks that are not dead are read: what the rewrite drops
  * costs nothing.

@@ -27,6 +27,7 @@ int keymap_get(const struct keymap *m, const uint8_t *key, size_t len,
 /* Distinct keys held. */
 size_t keymap_count(const struct keymap *m);
 
+/* Frees the map (NULL is fine). */
 void keymap_free(struct keymap *m);
 
 #endif

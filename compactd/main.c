@@ -4,6 +4,7 @@
  */
 #include "autoconfig.h"
 
+#include "common/config.h"
 #include "common/daemon.h"
 #include "common/sluice_config.h"
 #include "compactd/compactd.h"
@@ -20,6 +21,14 @@ static const char *compactd_pidfile(void *values)
 static int compactd_check(void *values, char *err, size_t errlen)
 {
 	return sluice_config_finish(values, err, errlen);
+}
+
+/* SIGHUP: takes the reloadable keys of the checked values and logs the
+ * changed ones that need a restart. */
+static void compactd_reload(void *values)
+{
+	config_reload(sluice_config_table, sluice_config_count, &compactd_config, values,
+		      "compactd");
 }
 
 /* Starts compaction. */
@@ -42,6 +51,7 @@ int main(int argc, char **argv)
 		.start = compactd_begin,
 		.stop = compactd_stop,
 		.finish = compactd_finish,
+		.reload = compactd_reload,
 	};
 	return daemon_main(argc, argv, &spec);
 }

@@ -365,13 +365,18 @@ static int plan_clean(struct plan_state *st, const struct cv_stream *s)
 		due |= plan_compact_due(st->v, list[i]) ||
 		       plan_po(st, list[i])->dead_bytes > 0;
 	}
-	if ((n >= 2 && (2 * rest >= first || n > PLAN_FANIN)) || due) {
-		for (size_t i = 0; i < n && !rc; i++) {
-			if (!plan_fits(st, plan_po(st, list[i])->live_bytes))
-				break;
+	/* all of the stream's objects or none: a clean of a prefix would make
+	 * the rest look dirty again at the next run.  The per-rewrite cap does
+	 * not apply (a compacted partition is bounded by its keys), the run's
+	 * budget does. */
+	uint64_t total = first + rest;
+	int fits = (st->run_objects == 0) ||
+		   (st->run_objects + n <= st->p->max_objects &&
+		    st->run_bytes + total <= st->p->budget_bytes);
+	if (((n >= 2 && (2 * rest >= first || n > PLAN_FANIN)) || due) && fits) {
+		for (size_t i = 0; i < n && !rc; i++)
 			rc = plan_take(st, list[i]);
-		}
-		if (!rc && st->in_count)
+		if (!rc)
 			rc = plan_emit(st, REWRITE_CLEAN, s->id, NULL);
 	}
 	free(list);

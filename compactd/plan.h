@@ -11,8 +11,9 @@
  *   stream set   stream-set objects are rewritten together, oldest first,
  *                when some are small (< small.object.bytes; at least two,
  *                or one with something else to do), when they hold a stream
- *                that must be split out, or when a quarter of their bytes
- *                is dead.  A stream is split out into per-stream objects
+ *                that must be split out, when a quarter of their bytes is
+ *                dead, or when a compacted stream in them is due another
+ *                pass (see clean).  A stream is split out into per-stream objects
  *                when it has split.bytes or more in stream-set objects, or
  *                sits in more than PLAN_SPLIT_OBJECTS of them (the bound on
  *                stream-set objects per partition under a trickle of small
@@ -20,9 +21,13 @@
  *                upload would be spread over every object).  The rest is
  *                merged into new stream-set objects.
  *   clean        a compacted stream's per-stream objects are rewritten
- *                together (keeping the latest record per key) when the ones
- *                after the first hold at least half as many bytes as the
- *                first, or there are more than PLAN_FANIN of them.
+ *                together into one (keeping the latest record per key) when
+ *                the ones after the first hold at least half as many bytes
+ *                as the first, when there are more than PLAN_FANIN of them,
+ *                or when records they hold were protected (delete.retention
+ *                .ms, min.compaction.lag.ms) when written and no longer are.
+ *                All of them or none: the clean holds the partition's
+ *                compacted data in memory, beyond the per-rewrite cap.
  *   merge        per-stream objects below target.bytes / 2 merge by tiers:
  *                PLAN_FANIN adjacent objects of the same tier (tiers are
  *                factors of four below target / 2) merge into one of the
@@ -32,10 +37,11 @@
  *                alone to reclaim the space.
  *
  * Pacing: the rewrites of one run read at most budget_bytes and take at
- * most max_objects inputs (the first rewrite is always allowed, so a big
+ * most max_objects inputs (the run's first input always fits, so a big
  * object cannot stall compaction); one rewrite reads at most
  * 2 * target.bytes (what the daemon holds in memory at once) unless a
- * single object is larger.  Expiry costs no reads and is not budgeted.
+ * single object is larger or it is a clean.  Expiry costs no reads and is
+ * not budgeted.
  */
 #ifndef SLUICE_COMPACTD_PLAN_H
 #define SLUICE_COMPACTD_PLAN_H
@@ -95,6 +101,7 @@ int plan_rewrite_splits(const struct rewrite *r, uint64_t stream_id);
 /* The name of a rewrite kind, for logs. */
 const char *plan_kind_name(enum rewrite_kind kind);
 
+/* Frees the rewrites of a plan and empties it. */
 void plan_free(struct plan *p);
 
 #endif

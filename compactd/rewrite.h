@@ -69,6 +69,7 @@ int rewrite_build(const struct catalog_view *v, const struct rewrite *r,
 		  const struct rewrite_params *p, struct rewrite_block *blocks,
 		  size_t n, struct rewrite_result *res, char *err, size_t errlen);
 
+/* Frees the outputs and empties res. */
 void rewrite_result_free(struct rewrite_result *res);
 
 #endif

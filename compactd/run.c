@@ -443,6 +443,10 @@ static void run_on_orphans_deleted(void *arg, const struct objstore_result *res)
 /* Deletes objects the catalog does not know, past their grace. */
 static void run_orphans(struct run *r)
 {
+	if (!r->ctx.sweep_orphans) {
+		run_plan(r);
+		return;
+	}
 	if (sweep_orphans(&r->view, r->listed, r->nlisted, r->ctx.cfg->orphan_grace_ms,
 			  run_wall_ms(), &r->ids, &r->nids)) {
 		run_end(r, "out of memory");
@@ -587,6 +591,10 @@ static void run_kick(evutil_socket_t fd, short what, void *arg)
 	struct run *r = arg;
 	if (r->stopping) {
 		run_end(r, "stopped");
+		return;
+	}
+	if (!r->ctx.sweep_orphans) {
+		run_request(r, json_pack("{s:s}", "op", "streams"), run_on_streams);
 		return;
 	}
 	objstore_list(r->ctx.os, "o/", run_on_list, r);

@@ -1,13 +1,15 @@
 /*
  * One compaction run, start to end:
  *
- *   LIST o/ -> streams -> objects (paged) -> delete retired objects past
- *   retired.grace.ms, then forget_objects -> delete orphans past
- *   orphan.grace.ms -> plan -> for each rewrite: read its inputs, build
+ *   [LIST o/] -> streams -> objects (paged) -> delete retired objects past
+ *   retired.grace.ms, then forget_objects -> [delete orphans past
+ *   orphan.grace.ms] -> plan -> for each rewrite: read its inputs, build
  *   its outputs, PUT them, propose replace_objects (on refusal the outputs
  *   are deleted at once; an unanswered proposal leaves them to a later
  *   run's orphan sweep) -> done.
  *
+ * The orphan sweep (in brackets) costs a LIST request per 1000 objects in
+ * the bucket, so the daemon asks for it only a few times per grace period.
  * A run holds no state another run needs: everything comes again from
  * brokerd and the bucket, so a run that fails (brokerd restarted, the
  * bucket unavailable) is simply abandoned and the next one starts over.
@@ -33,6 +35,7 @@ struct run_ctx {
 	struct pace *pace;
 	const struct sluice_config *cfg;
 	struct compactd_stats *stats;
+	int sweep_orphans;  /* list the bucket and delete orphans this run */
 };
 
 struct run;

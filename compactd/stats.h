@@ -24,7 +24,8 @@
 	X(orphans_deleted, "unknown objects deleted after orphan.grace.ms")    \
 	X(retired_deleted, "retired objects deleted after retired.grace.ms")   \
 	X(records_dropped, "records removed from compacted topics")            \
-	X(s3_requests, "requests sent to the bucket (every attempt and page)")
+	X(s3_requests, "requests sent to the bucket (S3: every attempt, page "  \
+			"and part; a local directory: operations)")
 
 struct compactd_stats {
 #define COMPACTD_STATS_FIELD(f, doc) uint64_t f;

@@ -40,6 +40,7 @@ packages=(
 	swift swift-proxy swift-account swift-container swift-object memcached python3-boto3
 	# npm fetches kafkajs over TLS
 	ca-certificates
+	man-db # man -l for tests/integration/docs.sh
 )
 # Debian's nodejs is fine; a node that is already there (with npm) is too.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -41,6 +41,7 @@ int main(int argc, char **argv)
 		.start = uploaderd_start,
 		.stop = uploader_stop,
 		.finish = uploader_finish,
+		.reload = uploader_reload,
 	};
 	return daemon_main(argc, argv, &spec);
 }

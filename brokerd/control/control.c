@@ -136,6 +136,19 @@ void control_broadcast(const char *topic, json_t *event)
 			}
 }
 
+int control_subscribers(const char *topic)
+{
+	struct control_conn *cc;
+	int n = 0;
+	LIST_FOREACH(cc, &control_conns, link)
+		for (int i = 0; i < CONTROL_TOPICS_MAX; i++)
+			if (!strcmp(cc->topics[i], topic)) {
+				n++;
+				break;
+			}
+	return n;
+}
+
 /* Runs one request line; returns -1 when the client must be closed. */
 static int control_run_line(struct control_conn *cc, const char *line, size_t len)
 {

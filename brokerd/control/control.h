@@ -26,6 +26,10 @@ void control_stop(void);
 /* Sends an event line to every client subscribed to topic. */
 void control_broadcast(const char *topic, json_t *event);
 
+/* Number of clients subscribed to topic (an uploaderd is attached when
+ * "regions" has one). */
+int control_subscribers(const char *topic);
+
 /* Subscribes a client to events of topic (e.g. "regions"). */
 void control_subscribe(struct control_conn *cc, const char *topic);
 

@@ -13,6 +13,11 @@
 	X("subscribe", control_op_subscribe)                                   \
 	X("report", control_op_report)                                         \
 	X("commit_upload", upload_op_commit)                                   \
+	X("topics", operator_op_topics)                                        \
+	X("wal", operator_op_wal)                                              \
+	X("catalog", operator_op_catalog)                                      \
+	X("seal_now", operator_op_seal_now)                                    \
+	X("groups", operator_op_groups)                                        \
 	X("streams", compaction_op_streams)                                    \
 	X("objects", compaction_op_objects)                                    \
 	X("replace_objects", compaction_op_replace)                            \
@@ -25,5 +30,9 @@ CONTROL_OPS(CONTROL_OP_DECL)
 
 /* The handler of an op, or NULL. */
 control_op_fn control_ops_find(const char *op);
+
+/* The helper daemons' last reports, {"uploaderd": {...}, ...} (a borrowed
+ * reference; NULL before the first), for status and the metrics. */
+json_t *control_ops_reports(void);
 
 #endif

@@ -315,14 +315,15 @@ static void fetch_on_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Called when high watermarks advanced: finishes the fetches that now
- * have MinBytes (or whose connection has gone). */
+ * have MinBytes (or whose connection has gone, or all of them when brokerd
+ * stops: a graceful stop answers long polls at once). */
 static void fetch_wake(void)
 {
 	struct fetch_ctx *ctx, *next;
 	for (ctx = LIST_FIRST(&fetch_waiters); ctx; ctx = next) {
 		next = LIST_NEXT(ctx, link);
-		if (!request_conn_alive(ctx->req) || fetch_plan(ctx) >= ctx->min_bytes ||
-		    ctx->errors)
+		if (broker.stopping || !request_conn_alive(ctx->req) ||
+		    fetch_plan(ctx) >= ctx->min_bytes || ctx->errors)
 			fetch_finish(ctx);
 	}
 }

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "brokerd/broker.h"
+#include "brokerd/metrics/histogram.h"
 #include "brokerd/server/dispatch.h"
 #include "brokerd/server/request.h"
 #include "brokerd/wal/wal.h"
@@ -90,6 +91,8 @@ const char *request_peer(const struct request *req)
 /* Pauses or resumes reading according to the queue and output sizes. */
 static void conn_update_flow(struct conn *c)
 {
+	if (broker.stopping)
+		return; /* conn_stop_reading_all paused reading for good */
 	size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
 	int over = c->queued >= broker.cfg->queued_max_requests ||
 		   out > CONN_OUTPUT_HIGH;
@@ -115,6 +118,7 @@ void conn_flush_responses(struct conn *c)
 		TAILQ_REMOVE(&c->queue, req, link);
 		c->queued--;
 		if (!req->no_response) {
+			histogram_observe_request(req->api_key, req->start_us);
 			size_t body = evbuffer_get_length(req->body);
 			uint8_t hdr[9];
 			size_t hlen = 8;
@@ -160,6 +164,7 @@ static int conn_run_frame(struct conn *c, struct evbuffer *in, uint32_t size)
 	evbuffer_drain(in, 4);
 	evbuffer_remove(in, frame, size);
 	req->conn = c;
+	req->start_us = histogram_now_us();
 	req->frame = frame;
 	req->body = body;
 	req->w.buf = body;
@@ -194,7 +199,7 @@ static int conn_run_frame(struct conn *c, struct evbuffer *in, uint32_t size)
 static void conn_read_frames(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	while (!c->read_paused) {
+	while (!c->read_paused && !broker.stopping) {
 		uint8_t sz[4];
 		if (evbuffer_copyout(in, sz, 4) < 4)
 			break;
@@ -283,4 +288,22 @@ void conn_close_all(void)
 int conn_count(void)
 {
 	return conn_open;
+}
+
+void conn_stop_reading_all(void)
+{
+	struct conn *c;
+	LIST_FOREACH(c, &conn_list, link) {
+		bufferevent_disable(c->bev, EV_READ);
+		c->read_paused = 1;
+	}
+}
+
+size_t conn_output_pending(void)
+{
+	struct conn *c;
+	size_t n = 0;
+	LIST_FOREACH(c, &conn_list, link)
+		n += evbuffer_get_length(bufferevent_get_output(c->bev));
+	return n;
 }

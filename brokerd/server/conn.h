@@ -8,6 +8,7 @@
 #ifndef SLUICE_CONN_H
 #define SLUICE_CONN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
@@ -25,5 +26,13 @@ void conn_close_all(void);
 
 /* Number of open connections. */
 int conn_count(void);
+
+/* Graceful stop: no connection reads another request; the ones already
+ * read are still answered. */
+void conn_stop_reading_all(void);
+
+/* Bytes of responses queued on all connections and not yet written to
+ * their sockets (a graceful stop waits for 0 before closing them). */
+size_t conn_output_pending(void);
 
 #endif

@@ -36,6 +36,7 @@ struct request {
 	int flexible_response_header;
 	int done;                   /* body complete, may be sent */
 	int no_response;
+	int64_t start_us;           /* when its frame was read (latency) */
 	void *ctx;                  /* handler state while deferred */
 	void (*ctx_free)(void *ctx);
 };

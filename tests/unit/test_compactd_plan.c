@@ -388,6 +388,41 @@ START_TEST(test_clean)
 }
 END_TEST
 
+START_TEST(test_clean_all_or_none)
+{
+	tv_reset(1000000);
+	tv_stream(1, 0, 0, CV_POLICY_DELETE);
+	tv_stream(7, 0, 0, CV_POLICY_COMPACT);
+	/* two small stream-set objects (planned first) and three per-stream
+	 * objects of the compacted stream, 3M in all */
+	for (int i = 0; i < 2; i++) {
+		size_t o = tv_object(0x800 + i, SSO, i, M);
+		tv_block(o, 1, 10 * i, 10 * i + 10, M, 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		size_t o = tv_object(0x900 + i, 0, 900000, M);
+		tv_block(o, 7, 10 * i, 10 * i + 10, M, 0);
+	}
+	tv_finish();
+	/* a target whose per-rewrite cap (2M) is below the clean's 3M */
+	struct plan_params pp = default_params;
+	pp.target_bytes = 1 * M;
+	pp.small_bytes = 1 * M + 1;
+	struct plan p;
+	plan_check(&pp, &p);
+	ck_assert_uint_eq(p.count, 2);
+	ck_assert_int_eq(p.rewrites[1].kind, REWRITE_CLEAN);
+	ck_assert_uint_eq(p.rewrites[1].input_count, 3);
+	plan_free(&p);
+	/* a budget that leaves room for two of the three: no clean at all */
+	pp.budget_bytes = 4 * M;
+	plan_check(&pp, &p);
+	ck_assert_uint_eq(p.count, 1);
+	ck_assert_int_eq(p.rewrites[0].kind, REWRITE_STREAM_SET);
+	plan_free(&p);
+}
+END_TEST
+
 START_TEST(test_view_json)
 {
 	struct catalog_view v = {0};
@@ -732,6 +767,7 @@ static Suite *plan_suite(void)
 	tcase_add_loop_test(tc, test_tiers, 0, sizeof tier_cases / sizeof tier_cases[0]);
 	tcase_add_test(tc, test_reclaim);
 	tcase_add_loop_test(tc, test_clean, 0, sizeof clean_cases / sizeof clean_cases[0]);
+	tcase_add_test(tc, test_clean_all_or_none);
 	tcase_add_test(tc, test_view_json);
 	tcase_add_test(tc, test_trickle_bound);
 	suite_add_tcase(s, tc);
