@@ -29,6 +29,7 @@ static struct compactd {
 	struct control_client *cc;
 	struct objstore *os;
 	struct event *timer;
+	struct event *stop_timer;
 	struct pace pace;
 	struct compactd_stats stats, at_start;
 	struct run *run;
@@ -190,12 +191,27 @@ int compactd_start(struct event_base *base, struct sluice_config *cfg)
 	return 0;
 }
 
+/* Timer: the run in flight outlived shutdown.timeout.ms. */
+static void compactd_on_stop_timer(evutil_socket_t fd, short what, void *arg)
+{
+	log_warn("stop: abandoning the compaction run after shutdown.timeout.ms;"
+		 " its outputs are orphans unless brokerd committed them");
+	daemon_stop_done();
+}
+
 void compactd_stop(void)
 {
 	cd.stopping = 1;
-	if (cd.run)
-		run_stop(cd.run);
-	else
+	if (!cd.run) {
+		daemon_stop_done();
+		return;
+	}
+	log_info("stop: ending the compaction run at its next safe point");
+	run_stop(cd.run);
+	int64_t ms = cd.cfg->shutdown_timeout_ms;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	cd.stop_timer = evtimer_new(cd.base, compactd_on_stop_timer, NULL);
+	if (!cd.stop_timer || evtimer_add(cd.stop_timer, &tv) < 0)
 		daemon_stop_done();
 }
 
@@ -210,6 +226,9 @@ void compactd_finish(void)
 	if (cd.timer)
 		event_free(cd.timer);
 	cd.timer = NULL;
+	if (cd.stop_timer)
+		event_free(cd.stop_timer);
+	cd.stop_timer = NULL;
 	if (cd.os)
 		objstore_close(cd.os);
 	cd.os = NULL;

@@ -15,8 +15,8 @@ struct sluice_config;
  * -1 after logging. */
 int compactd_start(struct event_base *base, struct sluice_config *cfg);
 
-/* Begins a graceful stop: the run in flight ends at its next safe point,
- * then daemon_stop_done(). */
+/* Begins a graceful stop: the run in flight ends at its next safe point
+ * (at most shutdown.timeout.ms later), then daemon_stop_done(). */
 void compactd_stop(void);
 
 /* Frees everything after the loop has ended. */

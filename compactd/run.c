@@ -105,7 +105,8 @@ static void run_end(struct run *r, const char *fmt, ...)
 static void run_end(struct run *r, const char *fmt, ...)
 {
 	char why[sizeof r->error];
-	run_rewrite_clear(r);
+	/* format first: the arguments may point into the fetch or the
+	 * outputs that run_rewrite_clear frees */
 	if (fmt) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -113,6 +114,7 @@ static void run_end(struct run *r, const char *fmt, ...)
 		va_end(ap);
 		memcpy(r->error, why, sizeof why);
 	}
+	run_rewrite_clear(r);
 	r->done(r->arg, fmt ? r->error : NULL);
 }
 
