@@ -66,6 +66,7 @@ struct uploader {
 	int stopping;
 	int64_t retry_at_ms; /* after a failure, no new job before this */
 	int failures;        /* consecutive failed jobs */
+	uint64_t failed_jobs;
 	struct region_object job;
 	uint64_t job_start, job_end, job_epoch;
 };
@@ -139,12 +140,12 @@ static void uploader_job_done(int ok)
 	/* back off on repeated failures (a wrong key or a missing bucket
 	 * does not fix itself in a second): 1 s doubling to 8 s */
 	up.failures = ok ? 0 : up.failures + 1;
+	up.failed_jobs += !ok;
 	if (!ok) {
 		int shift = up.failures < 4 ? up.failures - 1 : 3;
 		int64_t delay = (int64_t)UPLOADER_RETRY_MS << shift;
 		up.retry_at_ms = uploader_now_ms() + delay;
-		if (up.ready)
-			uploader_cursor()->uploader_errors++;
+
 	}
 	if (up.stopping) {
 		daemon_stop_done();
@@ -344,9 +345,15 @@ static void uploader_on_event(void *arg, json_t *event)
 	uploader_kick();
 }
 
-/* Timer: the fallback wake-up. */
+/* Timer: the fallback wake-up, and the failed-attempts word (S3 retries
+ * plus failed jobs) kept current while a PUT is still retrying. */
 static void uploader_on_timer(evutil_socket_t fd, short what, void *arg)
 {
+	if (up.ready) {
+		struct objstore_stats st;
+		objstore_get_stats(up.os, &st);
+		uploader_cursor()->uploader_errors = up.failed_jobs + st.retries;
+	}
 	uploader_kick();
 }
 

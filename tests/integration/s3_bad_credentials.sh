@@ -92,9 +92,13 @@ uploader_start
 topic=$(sl_topic key)
 produce_until_full "$topic" SignatureDoesNotMatch
 
-sl_check "the key fixed and uploaderd restarted: the WAL drains, nothing is lost"
+sl_check "the key fixed, brokerd and uploaderd restarted: the WAL drains, nothing is lost"
+# brokerd needs the key too: it copies each catalog change to the bucket
+# before it tells uploaderd a region is committed
 uploader_stop
 conf_set s3.secret.key "$good"
+broker_stop
+broker_restart
 uploader_start
 finish_verify "$topic" restart
 [ "$(shm_counter cold_read_bytes)" -ge $((total * 1000)) ] ||
@@ -114,7 +118,7 @@ produce_until_full "$topic" NoSuchBucket
 
 sl_check "the bucket created: the same uploaderd drains the WAL, nothing is lost"
 swift_bucket_create sluice-missing
-finish_verify "$topic"
+finish_verify "$topic" restart
 
 uploader_stop
 sl_bootstrap_stop
