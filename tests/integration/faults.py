@@ -63,13 +63,23 @@ def s3_client():
 
 
 def mkbucket(bucket):
+    """Creates the bucket; a Swift that has just started may answer 503
+    (its account or container server not serving yet) for a few seconds."""
+    import time
     from botocore.exceptions import ClientError
-    try:
-        s3_client().create_bucket(Bucket=bucket)
-    except ClientError as e:
-        if e.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
-            raise
-    return 0
+    deadline = time.time() + 30
+    while True:
+        try:
+            s3_client().create_bucket(Bucket=bucket)
+            return 0
+        except ClientError as e:
+            code = e.response["Error"]["Code"]
+            if code == "BucketAlreadyOwnedByYou":
+                return 0
+            if code not in ("ServiceUnavailable", "SlowDown", "503") or \
+                    time.time() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def keys(bucket, prefix):
