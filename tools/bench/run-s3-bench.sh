@@ -7,20 +7,23 @@
 #      brokerd (cold shm cache, empty block cache), reads the topic back
 #      from offset 0 and GETs the same objects raw (--only fill,catchup);
 #   3. requests per GB: the client requests in Swift's proxy log while
-#      ingesting and while reading back, by method;
+#      ingesting and while reading back, by method and S3 operation;
 #   4. produce latency at 20 MB/s with uploads running and idle: RUNS
 #      alternating pairs of --only paced runs, uploaderd running (after the
 #      WAL drained) and stopped (the WAL holds what the idle runs write);
-#   5. everything started is stopped; a summary goes to OUT/summary.txt.
+#   5. everything started is stopped; a summary goes to OUT/summary.txt,
+#      with the CPU seconds of each daemon, Swift process and the whole
+#      machine per phase (other people's jobs show in the last).
 #
 # usage: run-s3-bench.sh [-b BUILDDIR] [-s SLUICE_BENCH] [-w WORKDIR]
 #                        [-S SWIFTDIR] [-o OUTDIR] [-m FILL_MB] [-r RUNS]
-#                        [-t PACED_SECONDS] [-k]
+#                        [-t PACED_SECONDS] [-k] [-h]
 #   -b  build tree with brokerd/brokerd, uploaderd/uploaderd and
 #       tools/bench/sluice-bench (default: the current directory)
 #   -s  the sluice-bench to use (default: BUILDDIR's)
 #   -w  scratch directory for Swift's data, the WALs and the logs
-#       (default /var/tmp/sluice-s3-bench; needs ~FILL_MB*2 + 5 GB free)
+#       (default /var/tmp/sluice-s3-bench; about 13 GB free with the
+#       defaults, checked before anything starts)
 #   -S  Swift's directory (default WORKDIR/swift); on /dev/shm (tmpfs has
 #       the user xattrs Swift needs from Linux 6.6) Swift's object writes
 #       leave the WAL's disk alone, which tells disk contention from CPU
@@ -28,7 +31,8 @@
 #   -m  MB of record values for the catch-up fill (default 2000)
 #   -r  pairs of paced runs (default 3)
 #   -t  seconds per paced run (default 30)
-#   -k  keep Swift running at the end (the data stays in WORKDIR either way)
+#   -k  keep Swift running and the data (WALs, objects) at the end; without
+#       it only the logs and the reports stay in WORKDIR
 # Internal: run-s3-bench.sh restart-brokerd NODEDIR (sluice-bench's
 # --restart-cmd).
 set -euo pipefail
@@ -241,7 +245,7 @@ fi
 
 BUILD=$(pwd) BENCH='' WORK=/var/tmp/sluice-s3-bench SWIFT_DIR='' OUT='' FILL_MB=2000 RUNS=3
 PACED_S=30 KEEP=0
-while getopts b:s:w:S:o:m:r:t:k opt; do
+while getopts b:s:w:S:o:m:r:t:kh opt; do
 	case $opt in
 	b) BUILD=$(cd "$OPTARG" && pwd) ;;
 	s) BENCH=$OPTARG ;;
@@ -252,6 +256,7 @@ while getopts b:s:w:S:o:m:r:t:k opt; do
 	r) RUNS=$OPTARG ;;
 	t) PACED_S=$OPTARG ;;
 	k) KEEP=1 ;;
+	h) sed -n '2,/^set -euo/p' "$self" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) sed -n '2,/^set -euo/p' "$self" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
@@ -267,6 +272,15 @@ OUT=$(cd "$OUT" && pwd)
 SWIFT_DIR=${SWIFT_DIR:-$WORK/swift}
 A=$WORK/catchup B=$WORK/paced
 
+# The machine's disk is shared: refuse to start without room for the two
+# WALs (512 MiB, 4 GiB), the objects (twice the fill, then the paced runs)
+# and 1 GiB to spare, rather than fill it for everyone.
+need_mb=$((512 + 4096 + 2 * FILL_MB + 2 * RUNS * PACED_S * 20 + 1024))
+free_mb=$(df -Pm "$WORK" | awk 'NR == 2 { print $4 }')
+[ "$free_mb" -ge "$need_mb" ] || die "$WORK has $free_mb MB free, the run needs about $need_mb MB"
+
+# Stops what the run started and, unless -k, removes the WALs and Swift's
+# data (several GB); the reports in OUT stay.
 cleanup()
 {
 	for d in "$A" "$B"; do
@@ -276,6 +290,7 @@ cleanup()
 	done
 	if [ "$KEEP" = 0 ]; then
 		"$top/scripts/swift-s3.sh" stop "$SWIFT_DIR" >/dev/null 2>&1 || true
+		rm -rf "$A/data" "$B/data" "$SWIFT_DIR/devices"
 	fi
 }
 trap cleanup EXIT

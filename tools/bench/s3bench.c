@@ -13,8 +13,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define S3BENCH_STALL_S 60.0   /* catch-up: longest wait for the next record */
+#define S3BENCH_SETTLE_S 10.0  /* fill: uploaderd's count catching up */
 
 /* Records the first error of a part. */
 static void s3bench_fail(int *ok, char *error, size_t len, const char *fmt, ...)
@@ -28,6 +30,24 @@ static void s3bench_fail(int *ok, char *error, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(error, len, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Waits up to S3BENCH_SETTLE_S for uploaderd's own count of committed
+ * objects to reach brokerd's: brokerd counts a commit when it applies it,
+ * uploaderd only when the answer arrives, after the catalog copy's PUT.
+ * A count that never catches up (uploaderd restarted) is reported as is.
+ */
+static void s3bench_settle_uploader(const struct shmstat *st, struct s3bench_fill *r)
+{
+	uint64_t deadline = bench_now_ns() + (uint64_t)(S3BENCH_SETTLE_S * 1e9);
+	while (r->after.uploader_objects - r->before.uploader_objects <
+		       r->after.uploads_committed - r->before.uploads_committed &&
+	       bench_now_ns() < deadline) {
+		struct timespec ts = { 0, 50 * 1000000 };
+		nanosleep(&ts, NULL);
+		shmstat_sample(st, &r->after);
+	}
 }
 
 int s3bench_fill_run(const struct bench_opts *opts, const struct s3target *target,
@@ -55,6 +75,7 @@ int s3bench_fill_run(const struct bench_opts *opts, const struct s3target *targe
 				     (unsigned long long)r->after.wal_durable,
 				     (unsigned long long)r->after.uploaded_end);
 		r->drain_secs = (double)(bench_now_ns() - t0) / 1e9;
+		s3bench_settle_uploader(&st, r);
 	} else {
 		shmstat_sample(&st, &r->after);
 	}
