@@ -47,6 +47,11 @@ static uint64_t mirror_copied;     /* every record <= this is in the bucket */
 static struct mirror_put *snap_busy, *snap_next;
 static uint64_t snap_busy_seq, snap_next_seq;
 static uint64_t mirror_count_pending;
+static int snap_retry_ms;          /* backoff after a failed snapshot PUT */
+static int snap_retry_armed;       /* its timer is pending */
+
+#define MIRROR_SNAPSHOT_RETRY_MIN_MS 1000
+#define MIRROR_SNAPSHOT_RETRY_MAX_MS 30000
 
 static void mirror_put_start(struct mirror_put *p);
 static void mirror_snapshot_next(void);
@@ -80,6 +85,8 @@ static void mirror_advance(void)
 /* Timer: retries a PUT that failed. */
 static void mirror_on_retry(evutil_socket_t fd, short what, void *arg)
 {
+	if (!mirror_os)
+		return; /* stopped meanwhile: the put was freed */
 	mirror_put_start(arg);
 }
 
@@ -152,35 +159,56 @@ static void mirror_on_listed(void *arg, const struct objstore_result *res)
 	free(keys);
 }
 
+/* Timer: tries the waiting snapshot again after a failure. */
+static void mirror_on_snapshot_retry(evutil_socket_t fd, short what, void *arg)
+{
+	snap_retry_armed = 0;
+	mirror_snapshot_next();
+}
+
 /* Object store callback of the snapshot PUT. */
 static void mirror_on_snapshot_put(void *arg, const struct objstore_result *res)
 {
 	struct mirror_put *p = arg;
-	if (!mirror_os)
+	if (!mirror_os) { /* stopping: nobody else owns it any more */
+		free(p->bytes);
+		free(p);
 		return;
-	if (res->status) {
-		log_error("catalog mirror: snapshot at %" PRIu64 ": %s; retrying later",
-			  snap_busy_seq, res->error);
-	} else {
+	}
+	snap_busy = NULL;
+	if (!res->status) {
+		snap_retry_ms = 0;
 		/* the snapshot covers the journal copies up to its sequence */
 		objstore_list(mirror_os, MIRROR_JOURNAL_PREFIX, mirror_on_listed,
 			      (void *)(uintptr_t)snap_busy_seq);
+		free(p->bytes);
+		free(p);
+		mirror_snapshot_next();
+		return;
 	}
-	if (res->status && !snap_next) { /* try the same one again */
+	/* the object store has already retried what it could: wait before
+	 * trying again, longer each time, so a wrong key does not spin */
+	snap_retry_ms = snap_retry_ms ? snap_retry_ms * 2 : MIRROR_SNAPSHOT_RETRY_MIN_MS;
+	if (snap_retry_ms > MIRROR_SNAPSHOT_RETRY_MAX_MS)
+		snap_retry_ms = MIRROR_SNAPSHOT_RETRY_MAX_MS;
+	log_error("catalog mirror: snapshot at %" PRIu64 ": %s; retrying in %d ms",
+		  snap_busy_seq, res->error, snap_retry_ms);
+	if (!snap_next) { /* try the same one again */
 		snap_next = p;
 		snap_next_seq = snap_busy_seq;
 	} else {
 		free(p->bytes);
 		free(p);
 	}
-	snap_busy = NULL;
-	mirror_snapshot_next();
+	snap_retry_armed = 1;
+	struct timeval tv = {snap_retry_ms / 1000, (snap_retry_ms % 1000) * 1000};
+	event_base_once(broker.base, -1, EV_TIMEOUT, mirror_on_snapshot_retry, NULL, &tv);
 }
 
 /* Starts the waiting snapshot PUT if none is in flight. */
 static void mirror_snapshot_next(void)
 {
-	if (snap_busy || !snap_next || !mirror_os)
+	if (snap_busy || snap_retry_armed || !snap_next || !mirror_os)
 		return;
 	snap_busy = snap_next;
 	snap_busy_seq = snap_next_seq;
@@ -266,7 +294,8 @@ void catalog_mirror_stop(void)
 		free(snap_next);
 	}
 	snap_next = NULL;
-	snap_busy = NULL; /* owned by its callback, which the store's close runs */
+	snap_busy = NULL; /* freed by its callback, which the store's close runs */
+	snap_retry_armed = 0; /* the timer, if it fires, finds mirror_os unset */
 }
 
 /* Orders journal copies by sequence. */
