@@ -65,8 +65,7 @@ static void broker_apply_log_level(const char *level)
 		log_set_level(LOG_LEVEL_INFO);
 }
 
-/* Recovery callback: indexes one batch found in the WAL. */
-static void broker_replay_batch(void *arg, const struct wal_batch *b)
+void broker_replay_batch(void *arg, const struct wal_batch *b)
 {
 	uint64_t *skipped = arg;
 	struct partition *p = partition_by_stream(broker.partitions, b->stream_id);

@@ -36,10 +36,10 @@ static size_t txn_table_id_at(const char *id, int *found)
 	return lo;
 }
 
-/* First position in by_pid with a producer id >= pid. */
-static size_t txn_table_pid_at(int64_t pid)
+/* First position among the first n of by_pid with a producer id >= pid. */
+static size_t txn_table_pid_at(int64_t pid, size_t n)
 {
-	size_t lo = 0, hi = tt.count;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (tt.by_pid[mid]->m.producer_id < pid)
@@ -59,15 +59,15 @@ struct txn *txn_table_find(const char *id)
 
 struct txn *txn_table_by_producer(int64_t producer_id)
 {
-	size_t i = txn_table_pid_at(producer_id);
+	size_t i = txn_table_pid_at(producer_id, tt.count);
 	return i < tt.count && tt.by_pid[i]->m.producer_id == producer_id ? tt.by_pid[i]
 									 : NULL;
 }
 
-/* Inserts t into by_pid at its producer id. */
+/* Inserts t into by_pid (n entries) at its producer id. */
 static void txn_table_pid_insert(struct txn *t, size_t n)
 {
-	size_t i = txn_table_pid_at(t->m.producer_id);
+	size_t i = txn_table_pid_at(t->m.producer_id, n);
 	memmove(&tt.by_pid[i + 1], &tt.by_pid[i], (n - i) * sizeof tt.by_pid[0]);
 	tt.by_pid[i] = t;
 }
@@ -75,7 +75,7 @@ static void txn_table_pid_insert(struct txn *t, size_t n)
 /* Removes t from by_pid (n entries). */
 static void txn_table_pid_remove(struct txn *t, int64_t pid, size_t n)
 {
-	for (size_t i = txn_table_pid_at(pid); i < n; i++)
+	for (size_t i = txn_table_pid_at(pid, n); i < n; i++)
 		if (tt.by_pid[i] == t) {
 			memmove(&tt.by_pid[i], &tt.by_pid[i + 1],
 				(n - i - 1) * sizeof tt.by_pid[0]);
