@@ -71,6 +71,8 @@ static struct {
 	struct txn_op *ops;
 	int started;
 	int rewriting;
+	uint64_t compact_bytes;
+	uint64_t rewrites;
 	int64_t open; /* transactions in state Ongoing */
 } tc;
 
@@ -282,9 +284,16 @@ static void txn_op_on_logged(void *arg, int err)
 static void txn_on_rewritten(void *arg, int err)
 {
 	tc.rewriting = 0;
-	if (!err)
+	if (!err) {
+		tc.rewrites++;
 		log_info("txn: journal rewritten (%llu bytes)",
 			 (unsigned long long)txn_log_bytes(tc.log));
+	}
+}
+
+void txn_set_compact_bytes(uint64_t bytes)
+{
+	tc.compact_bytes = bytes;
 }
 
 /* Replaces the log by one record per id when it has grown enough. */
@@ -295,8 +304,8 @@ static void txn_maybe_compact(void)
 	size_t live = 0, n = txn_table_count();
 	for (size_t i = 0; i < n; i++)
 		live += txn_table_at(i)->record_len;
-	uint64_t limit = 4 * (uint64_t)live > TXN_COMPACT_MIN_BYTES ? 4 * (uint64_t)live
-								     : TXN_COMPACT_MIN_BYTES;
+	uint64_t floor = tc.compact_bytes ? tc.compact_bytes : TXN_COMPACT_MIN_BYTES;
+	uint64_t limit = 4 * (uint64_t)live > floor ? 4 * (uint64_t)live : floor;
 	if (txn_log_bytes(tc.log) < limit)
 		return;
 	uint8_t *image = malloc(live ? live : 1), *p = image;

@@ -102,4 +102,8 @@ const struct txn_meta *txn_find(const char *id);
 /* Runs the timeout and expiry scan now (also on its timer). */
 void txn_scan(void);
 
+/* Rewrites the log once it passes bytes (and four times what is live)
+ * instead of TXN_COMPACT_MIN_BYTES (tests use small values). */
+void txn_set_compact_bytes(uint64_t bytes);
+
 #endif

@@ -885,6 +885,41 @@ START_TEST(test_crash_after_prepare_commit)
 }
 END_TEST
 
+START_TEST(test_log_compaction)
+{
+	txn_set_compact_bytes(4096);
+	struct client *c = client_new();
+	int64_t pid, off;
+	int16_t epoch;
+	/* many transactions of two ids: the journal is rewritten as it goes */
+	for (int round = 0; round < 40; round++) {
+		const char *id = round % 2 ? "tx-odd" : "tx-even";
+		ck_assert_int_eq(init_txn(c, id, 60000, &pid, &epoch), 0);
+		ck_assert_int_eq(add_partition(c, id, pid, epoch, round % 4), 0);
+		ck_assert_int_eq(produce_batch(c, round % 4, pid, epoch, 0, 1, 1, &off), 0);
+		ck_assert_int_eq(end_txn(c, id, pid, epoch, round % 3 != 0), 0);
+	}
+	loop_for(50);
+	char path[512];
+	snprintf(path, sizeof path, "%s/txn.journal", tmp_root);
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	/* 40 x 5 records of about 90 bytes were written */
+	ck_assert_int_lt(st.st_size, 8192);
+	int16_t last_epoch = txn_find("tx-odd")->epoch;
+	client_free(c);
+	eos_restart();
+	ck_assert_int_eq(txn_count(), 2);
+	ck_assert_int_eq(txn_find("tx-odd")->state, TXN_COMPLETE_ABORT);
+	ck_assert_int_eq(txn_find("tx-odd")->epoch, last_epoch);
+	ck_assert_int_eq(txn_find("tx-even")->state, TXN_COMPLETE_COMMIT);
+	c = client_new();
+	ck_assert_int_eq(init_txn(c, "tx-odd", 60000, &pid, &epoch), 0);
+	ck_assert_int_eq(epoch, last_epoch + 1);
+	client_free(c);
+}
+END_TEST
+
 /* ---- the transaction log ---- */
 
 /* Counts replayed records and keeps the last id seen. */
@@ -1002,6 +1037,7 @@ static Suite *txn_suite(void)
 	tcase_add_test(tc, test_timeout_aborts_and_fences);
 	tcase_add_test(tc, test_new_instance_aborts_open_transaction);
 	tcase_add_test(tc, test_crash_after_prepare_commit);
+	tcase_add_test(tc, test_log_compaction);
 	tcase_add_test(tc, test_record_roundtrip);
 	tcase_add_test(tc, test_log_torn_tail);
 	suite_add_tcase(s, tc);
