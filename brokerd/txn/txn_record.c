@@ -34,6 +34,7 @@ int txn_state_parse(const char *name, size_t len)
 
 /* ---- encoding ---- */
 
+/* A growable buffer with a sticky error. */
 struct txn_buf {
 	uint8_t *p;
 	size_t len, cap;
@@ -62,6 +63,7 @@ static uint8_t *txn_buf_grow(struct txn_buf *b, size_t n)
 	return at;
 }
 
+/* Appends big-endian integers and u16-length strings. */
 static void txn_buf_u8(struct txn_buf *b, uint8_t v)
 {
 	uint8_t *p = txn_buf_grow(b, 1);
@@ -133,6 +135,7 @@ int txn_record_encode(const struct txn_meta *m, uint8_t **out, size_t *len)
 
 /* ---- decoding ---- */
 
+/* A bounds-checked reader; a short read sets a sticky error. */
 struct txn_reader {
 	const uint8_t *p, *end;
 	int err;
@@ -150,6 +153,7 @@ static const uint8_t *txn_take(struct txn_reader *r, size_t n)
 	return p;
 }
 
+/* Takes big-endian integers (0 after a short read). */
 static uint64_t txn_take_u64(struct txn_reader *r)
 {
 	const uint8_t *p = txn_take(r, 8);
