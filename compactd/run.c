@@ -105,7 +105,8 @@ static void run_end(struct run *r, const char *fmt, ...)
 static void run_end(struct run *r, const char *fmt, ...)
 {
 	char why[sizeof r->error];
-	run_rewrite_clear(r);
+	/* the message first: its arguments may point into the rewrite's
+	 * state (a fetch error) that the clear frees */
 	if (fmt) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -113,6 +114,7 @@ static void run_end(struct run *r, const char *fmt, ...)
 		va_end(ap);
 		memcpy(r->error, why, sizeof why);
 	}
+	run_rewrite_clear(r);
 	r->done(r->arg, fmt ? r->error : NULL);
 }
 

@@ -401,8 +401,11 @@ size_t producer_state_expire(struct producer_state *s, int64_t cutoff_ms,
 	}
 	s->count = kept;
 	size_t k = producer_state_aborted_from(s, log_start);
-	memmove(s->aborted, s->aborted + k, (s->aborted_count - k) * sizeof *s->aborted);
-	s->aborted_count -= k;
+	if (k) {
+		memmove(s->aborted, s->aborted + k,
+			(s->aborted_count - k) * sizeof *s->aborted);
+		s->aborted_count -= k;
+	}
 	return gone;
 }
 
