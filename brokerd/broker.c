@@ -1,12 +1,14 @@
 /*
  * brokerd's module lifecycle (see broker.h).  Start-up order: data
  * directory, catalog (and the new generation), shared memory, partition
- * table (offsets committed to S3 come from the catalog), WAL open and
- * recovery (the rest of every partition), object store and block cache,
- * WAL I/O thread, region sealing, control socket, retention timer, group
- * coordinator (committed offsets loaded before anyone can ask), fetch
- * wake-ups, metrics endpoint, listeners; then readiness.  Finish runs the
- * reverse.
+ * table (offsets committed to S3 come from the catalog), the producer
+ * state snapshot, WAL open and recovery (the rest of every partition and
+ * of its producer state; then a new snapshot of all of it), object store
+ * and block cache, WAL I/O thread, region sealing, group coordinator
+ * (committed offsets loaded before anyone can ask), transaction
+ * coordinator (prepared transactions finished), control socket, retention
+ * timer, fetch wake-ups, metrics endpoint, listeners; then readiness.
+ * Finish runs the reverse.
  *
  * A graceful stop (SIGTERM) stops accepting and reading requests, answers
  * the ones already read (waiting fetches at once, produces when the WAL has
@@ -34,11 +36,15 @@
 #include "brokerd/handlers/fetch.h"
 #include "brokerd/metrics/metrics.h"
 #include "brokerd/partition/durable.h"
+#include "brokerd/partition/log_append.h"
 #include "brokerd/partition/partition.h"
+#include "brokerd/partition/producer_state.h"
 #include "brokerd/partition/record_batch.h"
 #include "brokerd/server/conn.h"
 #include "brokerd/server/listener.h"
 #include "brokerd/shm/segment.h"
+#include "brokerd/txn/producer_snapshot.h"
+#include "brokerd/txn/txn_coordinator.h"
 #include "brokerd/upload/catalog_mirror.h"
 #include "brokerd/upload/regions.h"
 #include "brokerd/wal/wal.h"
@@ -64,8 +70,7 @@ static enum broker_stop_stage stop_stage;
 static int64_t stop_started_ms;
 static uint64_t stop_sealed_end; /* what uploads should reach */
 
-/* Recovery callback: indexes one batch found in the WAL. */
-static void broker_replay_batch(void *arg, const struct wal_batch *b)
+void broker_replay_batch(void *arg, const struct wal_batch *b)
 {
 	uint64_t *skipped = arg;
 	struct partition *p = partition_by_stream(broker.partitions, b->stream_id);
@@ -73,6 +78,13 @@ static void broker_replay_batch(void *arg, const struct wal_batch *b)
 		(*skipped)++;
 		return;
 	}
+	/* the producer snapshot holds what came before its position, even
+	 * batches already in S3 */
+	if (b->batch_pos >= producer_snapshot_replay_from() &&
+	    b->batch_len >= RB_HEADER_BYTES &&
+	    producer_state_apply(&p->producers, b->bytes, b->batch_len,
+				 b->batch_pos + b->batch_len, log_append_now_ms()) < 0)
+		log_fatal("wal recovery: out of memory");
 	if (b->base_offset < p->next_offset &&
 	    b->base_offset + b->record_count <= p->next_offset) {
 		/* already committed to S3 (brokerd stopped between the
@@ -171,6 +183,9 @@ int broker_start(struct event_base *base, void *values)
 	COUNTER_SET(topics, ntopics);
 	COUNTER_SET(partitions, nparts);
 
+	if (producer_snapshot_load(cfg->data_dir) < 0)
+		return -1;
+
 	struct wal_options wo = {
 		.path = cfg->wal_path,
 		.capacity = (uint64_t)cfg->wal_capacity_bytes,
@@ -184,6 +199,10 @@ int broker_start(struct event_base *base, void *values)
 		return -1;
 	uint64_t skipped = 0;
 	if (wal_recover(broker.wal, broker_replay_batch, &skipped) < 0)
+		return -1;
+	/* everything recovered is durable: a snapshot of it lets the trim
+	 * move to what S3 holds */
+	if (producer_snapshot_write_now(cfg->data_dir, wal_head(broker.wal)) < 0)
 		return -1;
 	uint64_t uploaded = catalog_uploaded_end(broker.catalog);
 	if (uploaded > wal_trim(broker.wal) && wal_set_trim(broker.wal, uploaded) < 0)
@@ -210,11 +229,13 @@ int broker_start(struct event_base *base, void *values)
 	if (regions_start(base, uploaded > wal_trim(broker.wal) ? uploaded : wal_trim(broker.wal)) < 0)
 		return -1;
 	regions_on_durable(wal_durable(broker.wal));
+	if (groups_start(base, cfg->data_dir) < 0)
+		return -1;
+	if (txn_start(base, cfg->data_dir) < 0)
+		return -1;
 	if (control_start(base, cfg->control_socket) < 0)
 		return -1;
 	if (retention_start(base) < 0)
-		return -1;
-	if (groups_start(base, cfg->data_dir) < 0)
 		return -1;
 	fetch_init();
 	/* before the Kafka port opens: a start that fails never looked up */
@@ -312,9 +333,10 @@ void broker_finish(void)
 	metrics_stop();
 	listener_stop(broker.listener);
 	conn_close_all();
-	groups_finish();
 	retention_stop();
 	control_stop();
+	txn_finish();
+	groups_finish();
 	regions_stop();
 	if (broker.wal)
 		wal_close(broker.wal);
@@ -325,6 +347,7 @@ void broker_finish(void)
 		objstore_close(broker.objstore);
 	if (stop_poll)
 		event_free(stop_poll);
+	producer_snapshot_reset();
 	partition_table_free(broker.partitions);
 	shm_segment_destroy(broker.shm);
 	dynconfig_finish();

@@ -39,6 +39,13 @@ extern struct broker broker;
 #define COUNTER_ADD(name, n) (broker.counters[BC_##name] += (uint64_t)(n))
 #define COUNTER_SET(name, v) (broker.counters[BC_##name] = (uint64_t)(v))
 
+struct wal_batch;
+
+/* WAL recovery's callback (arg: a uint64_t count of batches skipped):
+ * indexes one batch found in the WAL and applies it to its partition's
+ * producer state.  Exported for tests. */
+void broker_replay_batch(void *arg, const struct wal_batch *b);
+
 int broker_start(struct event_base *base, void *cfg);
 void broker_stop(void);
 void broker_finish(void);

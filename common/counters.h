@@ -41,6 +41,15 @@
 	X(offset_commits, counter, "partition offsets committed (durable)")    \
 	X(offset_journal_bytes, counter, "bytes made durable in offsets.journal") \
 	X(offset_snapshots, counter, "snapshots of the committed offsets")     \
+	X(produce_duplicates, counter, "retried batches answered with their first offsets") \
+	X(producer_ids, counter, "producer ids handed out by InitProducerId")  \
+	X(producer_snapshots, counter, "snapshots of the partitions' producer state") \
+	X(txn_open, gauge, "transactions open now")                           \
+	X(txn_commits, counter, "transactions committed (markers durable)")   \
+	X(txn_aborts, counter, "transactions aborted (markers durable)")      \
+	X(txn_timeouts, counter, "transactions aborted for passing their timeout") \
+	X(txn_markers, counter, "commit and abort markers written to partitions") \
+	X(txn_journal_bytes, counter, "bytes made durable in txn.journal")    \
 	X(topics, gauge, "topics in the catalog")                             \
 	X(partitions, gauge, "partitions in the catalog")
 

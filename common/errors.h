@@ -48,6 +48,11 @@
 	X(45, OUT_OF_ORDER_SEQUENCE_NUMBER, 0)                                 \
 	X(46, DUPLICATE_SEQUENCE_NUMBER, 0)                                    \
 	X(47, INVALID_PRODUCER_EPOCH, 0)                                       \
+	X(48, INVALID_TXN_STATE, 0)                                            \
+	X(49, INVALID_PRODUCER_ID_MAPPING, 0)                                  \
+	X(50, INVALID_TRANSACTION_TIMEOUT, 0)                                  \
+	X(51, CONCURRENT_TRANSACTIONS, 1)                                      \
+	X(55, OPERATION_NOT_ATTEMPTED, 0)                                      \
 	X(56, KAFKA_STORAGE_ERROR, 1)                                          \
 	X(68, NON_EMPTY_GROUP, 0)                                              \
 	X(69, GROUP_ID_NOT_FOUND, 0)                                           \
@@ -58,7 +63,10 @@
 	X(82, FENCED_INSTANCE_ID, 0)                                           \
 	X(86, GROUP_SUBSCRIBED_TO_TOPIC, 0)                                    \
 	X(87, INVALID_RECORD, 0)                                               \
+	X(88, UNSTABLE_OFFSET_COMMIT, 1)                                       \
+	X(90, PRODUCER_FENCED, 0)                                              \
 	X(100, UNKNOWN_TOPIC_ID, 1)                                            \
+	X(105, TRANSACTIONAL_ID_NOT_FOUND, 0)                                  \
 	X(114, MISMATCHED_ENDPOINT_TYPE, 0)                                    \
 	X(115, UNSUPPORTED_ENDPOINT_TYPE, 0)
 

@@ -59,6 +59,19 @@
 	X(offsets_retention_minutes, "offsets.retention.minutes", INT,         \
 	  "10080", 1, 52560000, 1,                                             \
 	  "committed offsets of an empty group expire after this (minutes)")   \
+	X(transaction_max_timeout_ms, "transaction.max.timeout.ms", INT,       \
+	  "900000", 1, 2147483647, 1,                                          \
+	  "largest transaction timeout a producer may ask for (ms)")           \
+	X(transaction_abort_timed_out_transaction_cleanup_interval_ms,         \
+	  "transaction.abort.timed.out.transaction.cleanup.interval.ms", INT,  \
+	  "10000", 10, 3600000, 0,                                             \
+	  "how often transactions past their timeout are looked for (ms)")     \
+	X(transactional_id_expiration_ms, "transactional.id.expiration.ms",    \
+	  INT, "604800000", 1, 2147483647, 1,                                  \
+	  "an idle transactional id without a transaction is forgotten (ms)")  \
+	X(producer_id_expiration_ms, "producer.id.expiration.ms", INT,         \
+	  "86400000", 1, 2147483647, 1,                                        \
+	  "a partition forgets an idle producer's sequence numbers (ms)")      \
 	X(log_level, "log.level", STRING, "info", 0, 0, 1,                     \
 	  "debug, info, warn or error")                                       \
 	X(control_socket, "control.socket", STRING, "", 0, 0, 0,               \

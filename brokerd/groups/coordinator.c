@@ -460,3 +460,26 @@ int16_t coordinator_commit_check(const char *group_id, int32_t generation,
 	*out = g;
 	return KERR_NONE;
 }
+
+int16_t coordinator_txn_commit_check(const char *group_id, int32_t generation,
+				     const char *member_id,
+				     const char *instance_id, struct group **out)
+{
+	*out = NULL;
+	if (!groups_available())
+		return KERR_COORDINATOR_NOT_AVAILABLE;
+	struct group *g = groups_find_or_create(group_id);
+	if (!g)
+		return KERR_COORDINATOR_NOT_AVAILABLE;
+	if (g->state == GROUP_DEAD)
+		return KERR_COORDINATOR_NOT_AVAILABLE;
+	if (generation >= 0 || member_id[0] || instance_id) {
+		int16_t err = coordinator_validate_member(g, member_id, instance_id);
+		if (!err && generation != g->generation)
+			err = KERR_ILLEGAL_GENERATION;
+		if (err)
+			return err;
+	}
+	*out = g;
+	return KERR_NONE;
+}

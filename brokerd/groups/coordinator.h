@@ -85,4 +85,12 @@ int16_t coordinator_commit_check(const char *group_id, int32_t generation,
 				 const char *member_id, const char *instance_id,
 				 struct group **out);
 
+/* The same checks for a TxnOffsetCommit, with Kafka's differences: a
+ * commit that names no member (TxnOffsetCommit before v3 cannot) is taken
+ * whatever the group's state, and a member's commit is not refused during
+ * a rebalance (the offsets only count once the transaction commits). */
+int16_t coordinator_txn_commit_check(const char *group_id, int32_t generation,
+				     const char *member_id,
+				     const char *instance_id, struct group **out);
+
 #endif

@@ -8,6 +8,7 @@
  * Threading: event loop only.  Nothing here is durable.
  */
 #include "brokerd/groups/group.h"
+#include "brokerd/groups/group_txn_offsets.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,7 @@ void group_free(struct group *g)
 	if (g->sync_timer)
 		event_free(g->sync_timer);
 	group_offsets_clear(&g->offsets);
+	group_txn_offsets_clear(g);
 	free(g->protocol_type);
 	free(g->protocol_name);
 	free(g->id);

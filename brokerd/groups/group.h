@@ -25,6 +25,7 @@
 
 struct event;
 struct request;
+struct group_txn_offsets;
 
 enum group_state {
 	GROUP_EMPTY,
@@ -124,6 +125,8 @@ struct group {
 	int64_t join_remaining_ms;
 	struct event *sync_timer; /* members that never sync are removed */
 	struct group_offsets offsets; /* durable state, as applied */
+	struct group_txn_offsets *txn; /* pending in transactions, as applied */
+	size_t txn_count;
 	int commits_in_flight;
 };
 

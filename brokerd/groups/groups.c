@@ -17,6 +17,7 @@
 #include "brokerd/broker.h"
 #include "brokerd/catalog/catalog.h"
 #include "brokerd/groups/group.h"
+#include "brokerd/groups/group_txn_offsets.h"
 #include "brokerd/groups/offset_store.h"
 #include "brokerd/groups/rebalance.h"
 #include "common/counters.h"
@@ -146,7 +147,7 @@ int groups_topic_current(const char *name, const uint8_t id[16])
  * handed-out ids, no offsets, nothing in flight (or Dead: deleted). */
 static void groups_maybe_drop(struct group *g)
 {
-	if (g->commits_in_flight || g->offsets.total)
+	if (g->commits_in_flight || g->offsets.total || g->txn_count)
 		return;
 	if (g->state == GROUP_DEAD ||
 	    (g->state == GROUP_EMPTY && !g->member_count && !g->pending_count))
@@ -163,18 +164,31 @@ static void groups_apply(void *arg, const struct offset_record *rec)
 		log_fatal("offsets: out of memory applying a record");
 	memcpy(id, rec->group, rec->group_len);
 	id[rec->group_len] = '\0';
-	struct group *g = rec->type == OFFSET_RECORD_COMMIT
-				  ? groups_find_or_create(id)
-				  : groups_find(id);
+	int creates = offset_record_has_offsets(rec->type);
+	struct group *g = creates ? groups_find_or_create(id) : groups_find(id);
 	free(id);
-	if (rec->type == OFFSET_RECORD_COMMIT && !g)
+	if (creates && !g)
 		log_fatal("offsets: out of memory applying a record");
 	if (!g)
 		return;
 	if (rec->type == OFFSET_RECORD_GROUP_DELETE) {
 		group_offsets_clear(&g->offsets);
+		group_txn_offsets_clear(g);
 		groups_maybe_drop(g);
 		return;
+	}
+	if (rec->type == OFFSET_RECORD_TXN_END) {
+		if (group_txn_offsets_end(g, rec->producer_id, rec->committed))
+			log_fatal("offsets: out of memory applying a record");
+		groups_maybe_drop(g);
+		return;
+	}
+	struct group_offsets *into = &g->offsets;
+	if (rec->type == OFFSET_RECORD_TXN_COMMIT) {
+		struct group_txn_offsets *t = group_txn_offsets_get(g, rec->producer_id, 1);
+		if (!t)
+			log_fatal("offsets: out of memory applying a record");
+		into = &t->offsets;
 	}
 	struct offset_record_iter it;
 	offset_record_iter_init(&it, rec);
@@ -182,20 +196,38 @@ static void groups_apply(void *arg, const struct offset_record *rec)
 		struct offset_record_topic t;
 		offset_record_next_topic(&it, &t);
 		if (rec->type == OFFSET_RECORD_DELETE && t.part_count == 0)
-			group_offsets_remove(&g->offsets, t.name, t.name_len, -1);
+			group_offsets_remove(into, t.name, t.name_len, -1);
 		for (uint32_t k = 0; k < t.part_count; k++) {
 			struct offset_part part;
 			offset_record_next_part(&it, &part);
 			if (rec->type == OFFSET_RECORD_DELETE)
-				group_offsets_remove(&g->offsets, t.name,
-						     t.name_len, part.partition);
-			else if (group_offsets_set(&g->offsets, t.name, t.name_len,
-						   t.id, &part))
+				group_offsets_remove(into, t.name, t.name_len,
+						     part.partition);
+			else if (group_offsets_set(into, t.name, t.name_len, t.id, &part))
 				log_fatal("offsets: out of memory applying a record");
 		}
 	}
 	if (rec->type == OFFSET_RECORD_DELETE)
 		groups_maybe_drop(g);
+}
+
+/* Appends one topic-by-topic set of offsets to the open record. */
+static void groups_encode_offsets(struct offset_buf *buf,
+				  const struct group_offsets *o)
+{
+	for (size_t ti = 0; ti < o->count; ti++) {
+		const struct group_offset_topic *t = &o->topics[ti];
+		offset_record_topic(buf, t->name, strlen(t->name), t->id);
+		for (size_t k = 0; k < t->count; k++) {
+			const struct group_offset *p = &t->parts[k];
+			struct offset_part part = {
+				p->partition, p->offset, p->leader_epoch,
+				p->commit_ms, p->expire_ms, p->metadata,
+				p->metadata_len,
+			};
+			offset_record_part(buf, &part);
+		}
+	}
 }
 
 /* Writes one COMMIT record per group holding offsets. */
@@ -209,25 +241,41 @@ static int groups_snapshot(void *arg, struct offset_buf *buf, uint64_t seq,
 			continue;
 		offset_record_begin(buf, OFFSET_RECORD_COMMIT, seq, g->id,
 				    strlen(g->id));
-		for (size_t ti = 0; ti < g->offsets.count; ti++) {
-			const struct group_offset_topic *t = &g->offsets.topics[ti];
-			offset_record_topic(buf, t->name, strlen(t->name), t->id);
-			for (size_t k = 0; k < t->count; k++) {
-				const struct group_offset *o = &t->parts[k];
-				struct offset_part part = {
-					o->partition, o->offset, o->leader_epoch,
-					o->commit_ms, o->expire_ms, o->metadata,
-					o->metadata_len,
-				};
-				offset_record_part(buf, &part);
-			}
-		}
+		groups_encode_offsets(buf, &g->offsets);
 		int rc = offset_record_end(buf);
 		if (rc)
 			return rc;
 		(*count)++;
 	}
+	for (size_t i = 0; i < groups.count; i++) {
+		const struct group *g = groups.table[i];
+		for (size_t k = 0; k < g->txn_count; k++) {
+			offset_record_begin_txn(buf, seq, g->id, strlen(g->id),
+						g->txn[k].producer_id);
+			groups_encode_offsets(buf, &g->txn[k].offsets);
+			int rc = offset_record_end(buf);
+			if (rc)
+				return rc;
+		}
+	}
 	return 0;
+}
+
+int groups_txn_end(char *const *group_ids, size_t n, int64_t producer_id,
+		   int commit, void (*done)(void *arg, int err), void *arg)
+{
+	if (!groups_available())
+		return SL_EIO;
+	struct offset_buf buf = {0};
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = offset_record_txn_end(&buf, offset_store_next_seq(groups.store),
+					   group_ids[i], strlen(group_ids[i]),
+					   producer_id, commit);
+	if (!rc)
+		rc = offset_store_submit(groups.store, &buf, done, arg);
+	offset_buf_free(&buf);
+	return rc;
 }
 
 /* ---- cleanup ---- */

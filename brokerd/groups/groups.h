@@ -61,6 +61,13 @@ void groups_members_add(int n);
  * belong to a topic of the catalog. */
 int groups_topic_current(const char *name, const uint8_t id[16]);
 
+/* Journals the end of producer_id's transaction in each of the n groups
+ * (TXN_END records: its pending offsets become committed or go);
+ * done(arg, err) follows once durable and applied.  Returns 0, or SL_EIO
+ * when the coordinator is not available (done is not called then). */
+int groups_txn_end(char *const *group_ids, size_t n, int64_t producer_id,
+		   int commit, void (*done)(void *arg, int err), void *arg);
+
 /* Runs the cleanup now (also exported for tests). */
 void groups_cleanup(void);
 

@@ -115,6 +115,22 @@ void offset_record_begin(struct offset_buf *buf, enum offset_record_type type,
 	offset_buf_u32(buf, 0);
 }
 
+void offset_record_begin_txn(struct offset_buf *buf, uint64_t seq,
+			     const char *group, size_t group_len,
+			     int64_t producer_id)
+{
+	offset_record_open(buf, OFFSET_RECORD_TXN_COMMIT, seq);
+	offset_buf_str16(buf, group, group_len);
+	offset_buf_u64(buf, (uint64_t)producer_id);
+	buf->topic_count_at = buf->len;
+	offset_buf_u32(buf, 0);
+}
+
+int offset_record_has_offsets(enum offset_record_type type)
+{
+	return type == OFFSET_RECORD_COMMIT || type == OFFSET_RECORD_TXN_COMMIT;
+}
+
 /* Writes the partition count of the topic being filled, if any. */
 static void offset_record_close_topic(struct offset_buf *buf)
 {
@@ -141,7 +157,7 @@ void offset_record_part(struct offset_buf *buf, const struct offset_part *part)
 {
 	enum offset_record_type type = buf->err ? 0 : be16_get(buf->data + buf->rec + 6);
 	offset_buf_u32(buf, (uint32_t)part->partition);
-	if (type == OFFSET_RECORD_COMMIT) {
+	if (offset_record_has_offsets(type)) {
 		offset_buf_u64(buf, (uint64_t)part->offset);
 		offset_buf_u32(buf, (uint32_t)part->leader_epoch);
 		offset_buf_u64(buf, (uint64_t)part->commit_ms);
@@ -187,6 +203,19 @@ int offset_record_state(struct offset_buf *buf, uint64_t seq,
 {
 	offset_record_open(buf, OFFSET_RECORD_STATE, seq);
 	offset_buf_u32(buf, group_count);
+	return offset_record_seal(buf);
+}
+
+int offset_record_txn_end(struct offset_buf *buf, uint64_t seq,
+			  const char *group, size_t group_len,
+			  int64_t producer_id, int committed)
+{
+	offset_record_open(buf, OFFSET_RECORD_TXN_END, seq);
+	offset_buf_str16(buf, group, group_len);
+	offset_buf_u64(buf, (uint64_t)producer_id);
+	uint8_t *p = offset_buf_grow(buf, 1);
+	if (p)
+		*p = committed ? 1 : 0;
 	return offset_record_seal(buf);
 }
 
@@ -269,7 +298,7 @@ static void offset_record_check_topics(struct offset_reader *r,
 		uint32_t parts = offset_reader_u32(r);
 		for (uint32_t k = 0; k < parts && !r->err; k++) {
 			offset_reader_take(r, 4); /* partition */
-			if (type != OFFSET_RECORD_COMMIT)
+			if (!offset_record_has_offsets(type))
 				continue;
 			offset_reader_take(r, 8 + 4 + 8 + 8);
 			offset_reader_take(r, offset_reader_u32(r));
@@ -335,6 +364,23 @@ enum offset_record_status offset_record_parse(const uint8_t *data,
 		rec->body_rest = r.p;
 		offset_record_check_topics(&r, type, rec->topic_count);
 		break;
+	case OFFSET_RECORD_TXN_COMMIT:
+	case OFFSET_RECORD_TXN_END: {
+		rec->group = (const char *)offset_reader_str16(&r, &rec->group_len);
+		const uint8_t *pid = offset_reader_take(&r, 8);
+		rec->producer_id = pid ? (int64_t)be64_get(pid) : -1;
+		if (type == OFFSET_RECORD_TXN_END) {
+			const uint8_t *c = offset_reader_take(&r, 1);
+			if (c && *c > 1)
+				r.err = 1;
+			rec->committed = c && *c == 1;
+			break;
+		}
+		rec->topic_count = offset_reader_u32(&r);
+		rec->body_rest = r.p;
+		offset_record_check_topics(&r, type, rec->topic_count);
+		break;
+	}
 	default:
 		*why = "unknown record type";
 		return OFFSET_RECORD_BAD;
@@ -372,7 +418,7 @@ void offset_record_next_part(struct offset_record_iter *it,
 	memset(part, 0, sizeof *part);
 	part->partition = (int32_t)be32_get(it->p);
 	it->p += 4;
-	if (it->type != OFFSET_RECORD_COMMIT)
+	if (!offset_record_has_offsets(it->type))
 		return;
 	part->offset = (int64_t)be64_get(it->p);
 	part->leader_epoch = (int32_t)be32_get(it->p + 8);

@@ -20,7 +20,15 @@
  *   GROUP_DELETE  seq, group
  *   STATE         seq (the last one the snapshot covers), group count u32;
  *                 the first record of a snapshot, followed by one COMMIT
- *                 per group holding all of its offsets
+ *                 per group holding all of its offsets, then one
+ *                 TXN_COMMIT per group and producer with offsets pending
+ *   TXN_COMMIT    seq, group, producer id i64, then the topics of a
+ *                 COMMIT: offsets a transaction commits (TxnOffsetCommit),
+ *                 pending until the transaction ends
+ *   TXN_END       seq, group, producer id i64, result u8 (1 commit, 0
+ *                 abort): the producer's pending offsets in the group
+ *                 become committed offsets, or are dropped; a repeat finds
+ *                 nothing pending and changes nothing
  *
  * offsets.snapshot is a header (OFFSET_SNAPSHOT_HEADER_BYTES) then those
  * records: magic u32, format version u16, reserved u16 (0), content
@@ -48,6 +56,8 @@ enum offset_record_type {
 	OFFSET_RECORD_DELETE = 2,
 	OFFSET_RECORD_GROUP_DELETE = 3,
 	OFFSET_RECORD_STATE = 4,
+	OFFSET_RECORD_TXN_COMMIT = 5,
+	OFFSET_RECORD_TXN_END = 6,
 };
 
 /* A growable buffer that records are encoded into.  An encoding error
@@ -81,7 +91,9 @@ struct offset_record {
 	const char *group; /* not NUL-terminated */
 	uint16_t group_len;
 	uint32_t group_count; /* STATE */
-	uint32_t topic_count; /* COMMIT, DELETE */
+	int64_t producer_id;  /* TXN_COMMIT, TXN_END */
+	int committed;        /* TXN_END */
+	uint32_t topic_count; /* COMMIT, DELETE, TXN_COMMIT */
 	const uint8_t *body_rest, *body_end; /* the topic array */
 };
 
@@ -109,11 +121,19 @@ enum offset_record_status {
 /* Starts a COMMIT, DELETE or GROUP_DELETE record in buf. */
 void offset_record_begin(struct offset_buf *buf, enum offset_record_type type,
 			 uint64_t seq, const char *group, size_t group_len);
-/* Adds a topic to the open COMMIT or DELETE record. */
+/* Starts a TXN_COMMIT record for producer_id's pending offsets. */
+void offset_record_begin_txn(struct offset_buf *buf, uint64_t seq,
+			     const char *group, size_t group_len,
+			     int64_t producer_id);
+/* Appends a whole TXN_END record. */
+int offset_record_txn_end(struct offset_buf *buf, uint64_t seq,
+			  const char *group, size_t group_len,
+			  int64_t producer_id, int committed);
+/* Adds a topic to the open COMMIT, DELETE or TXN_COMMIT record. */
 void offset_record_topic(struct offset_buf *buf, const char *name,
 			 size_t name_len, const uint8_t id[16]);
 /* Adds a partition to the open record's last topic: a whole offset for a
- * COMMIT, only part->partition for a DELETE. */
+ * COMMIT or TXN_COMMIT, only part->partition for a DELETE. */
 void offset_record_part(struct offset_buf *buf, const struct offset_part *part);
 /* Closes the open record (counts, length, CRCs).  Returns 0, or the first
  * error since the buffer was last reset: SL_ENOMEM, or SL_EINVAL for a
@@ -151,6 +171,9 @@ void offset_record_iter_init(struct offset_record_iter *it,
 void offset_record_next_topic(struct offset_record_iter *it,
 			      struct offset_record_topic *topic);
 /* The next partition of the current topic (only .partition for DELETE). */
+/* Whether records of this type carry whole offsets (COMMIT, TXN_COMMIT). */
+int offset_record_has_offsets(enum offset_record_type type);
+
 void offset_record_next_part(struct offset_record_iter *it,
 			     struct offset_part *part);
 

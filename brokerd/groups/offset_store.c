@@ -146,7 +146,7 @@ static int offset_store_load_snapshot(struct offset_store *s, uint64_t *seq)
 			break;
 		}
 		if ((off == 0) != (rec.type == OFFSET_RECORD_STATE) ||
-		    (off && rec.type != OFFSET_RECORD_COMMIT)) {
+		    (off && !offset_record_has_offsets(rec.type))) {
 			log_error("offsets: %s: unexpected record type %d at offset %zu",
 				  s->snapshot_path, rec.type, off);
 			rc = SL_ECORRUPT;
@@ -157,7 +157,7 @@ static int offset_store_load_snapshot(struct offset_store *s, uint64_t *seq)
 			expect = rec.group_count;
 		} else {
 			s->hooks.apply(s->hooks.arg, &rec);
-			groups++;
+			groups += rec.type == OFFSET_RECORD_COMMIT;
 		}
 		off += used;
 	}

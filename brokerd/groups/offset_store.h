@@ -37,10 +37,12 @@ struct event_base;
 struct offset_store;
 
 struct offset_store_hooks {
-	/* Applies one durable COMMIT, DELETE or GROUP_DELETE record. */
+	/* Applies one durable COMMIT, DELETE, GROUP_DELETE, TXN_COMMIT or
+	 * TXN_END record. */
 	void (*apply)(void *arg, const struct offset_record *rec);
 	/* Appends one COMMIT record (sequence number seq) per group holding
-	 * offsets to buf and counts them in *groups.  Returns 0 or SL_ENOMEM
+	 * offsets to buf and counts them in *groups, then one TXN_COMMIT per
+	 * group and producer with offsets pending (not counted).  Returns 0 or SL_ENOMEM
 	 * (the snapshot is then skipped). */
 	int (*snapshot)(void *arg, struct offset_buf *buf, uint64_t seq,
 			uint32_t *groups);

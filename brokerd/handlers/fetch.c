@@ -10,6 +10,14 @@
  * trimmed), and S3 (cold reads: the catalog maps the offset to an object
  * block, which the block cache loads asynchronously; a fetch that needs it
  * waits like a long poll and is woken when it arrives).
+ *
+ * Transactions: LastStableOffset is the partition's last stable offset
+ * (the first offset of its earliest open transaction, or the high
+ * watermark).  A READ_COMMITTED fetch (IsolationLevel 1) gets no batch at
+ * or past it, and AbortedTransactions lists the aborted transactions that
+ * overlap the batches returned (producer id and first offset; the client
+ * drops that producer's records from there to its ABORT marker), as Kafka
+ * does; READ_UNCOMMITTED gets a null list.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +32,7 @@
 #include "brokerd/handlers/fetch.h"
 #include "brokerd/partition/durable.h"
 #include "brokerd/partition/partition.h"
+#include "brokerd/partition/producer_state.h"
 #include "brokerd/partition/record_batch.h"
 #include "brokerd/server/request.h"
 #include "brokerd/shm/segment.h"
@@ -48,6 +57,8 @@ struct fetch_part {
 	const struct cold_block *cold; /* or bytes [cold_from, cold_to) of a block */
 	uint32_t cold_from, cold_to;
 	int64_t bytes;
+	int64_t end;   /* offset after the last batch planned (fetch_offset: none) */
+	int64_t limit; /* batches must end below it (HW, or LSO when committed) */
 };
 
 struct fetch_topic {
@@ -114,6 +125,8 @@ static int64_t fetch_plan_cold(struct fetch_part *fp, int64_t budget, int first_
 			fp->cold_from = fp->cold_to = pos;
 			continue;
 		}
+		if (last >= fp->limit)
+			break; /* past the last stable offset */
 		int64_t next_bytes = fp->bytes + size;
 		int exempt = fp->bytes == 0 && first_nonempty;
 		if (!exempt && (next_bytes > fp->max_bytes || next_bytes > budget))
@@ -121,6 +134,7 @@ static int64_t fetch_plan_cold(struct fetch_part *fp, int64_t budget, int first_
 		fp->bytes = next_bytes;
 		pos += (uint32_t)size;
 		fp->cold_to = pos;
+		fp->end = last + 1;
 	}
 	fp->cold = cb;
 	return fp->bytes;
@@ -152,6 +166,7 @@ static int64_t fetch_plan_partition(struct fetch_ctx *ctx, const struct topic *t
 	fp->bytes = 0;
 	fp->part = NULL;
 	fp->cold = NULL;
+	fp->end = fp->fetch_offset;
 	if (t && fp->index >= 0 && fp->index < t->partition_count)
 		fp->part = partition_by_stream(broker.partitions,
 					       topic_stream_id(t, fp->index));
@@ -164,15 +179,16 @@ static int64_t fetch_plan_partition(struct fetch_ctx *ctx, const struct topic *t
 		fp->error = KERR_OFFSET_OUT_OF_RANGE;
 		return 0;
 	}
+	fp->limit = ctx->isolation ? partition_last_stable(p) : p->high_watermark;
 	size_t i = partition_find(p, fp->fetch_offset);
-	if (fp->fetch_offset < p->high_watermark &&
+	if (fp->fetch_offset < fp->limit &&
 	    (i == p->batch_count || p->batches[i].base_offset > fp->fetch_offset ||
 	     !fetch_local(&p->batches[i])))
 		return fetch_plan_cold(fp, budget, first_nonempty);
 	fp->first_batch = i;
 	for (; i < p->batch_count; i++) {
 		const struct batch_entry *e = &p->batches[i];
-		if (e->last_offset >= p->high_watermark || !fetch_local(e))
+		if (e->last_offset >= fp->limit || !fetch_local(e))
 			break;
 		int64_t next = fp->bytes + e->len;
 		/* KIP-74: the first batch is returned even when it exceeds the
@@ -182,8 +198,34 @@ static int64_t fetch_plan_partition(struct fetch_ctx *ctx, const struct topic *t
 			break;
 		fp->bytes = next;
 		fp->batch_count++;
+		fp->end = e->last_offset + 1;
 	}
 	return fp->bytes;
+}
+
+/* Writes AbortedTransactions for a READ_COMMITTED answer: every aborted
+ * transaction whose marker is at or after the fetch offset and whose
+ * first offset is before the end of what is returned (Kafka's
+ * collectAbortedTransactions). */
+static void fetch_write_aborted(struct kwriter *w, const struct fetch_part *fp)
+{
+	const struct producer_state *s = fp->part ? fp->part->producers : NULL;
+	if (!s || fp->end <= fp->fetch_offset) {
+		kw_array(w, 0);
+		return;
+	}
+	size_t from = producer_state_aborted_from(s, fp->fetch_offset);
+	int32_t n = 0;
+	for (size_t i = from; i < s->aborted_count; i++)
+		n += s->aborted[i].first_offset < fp->end;
+	kw_array(w, n);
+	for (size_t i = from; i < s->aborted_count; i++) {
+		if (s->aborted[i].first_offset >= fp->end)
+			continue;
+		kw_i64(w, s->aborted[i].producer_id);      /* ProducerId */
+		kw_i64(w, s->aborted[i].first_offset);     /* FirstOffset */
+		kw_tags(w);
+	}
 }
 
 /* Plans the whole response; returns the record bytes it would carry. */
@@ -273,10 +315,13 @@ static void fetch_respond(struct fetch_ctx *ctx)
 			kw_i32(w, fp->index);
 			kw_i16(w, err);
 			kw_i64(w, p ? p->high_watermark : -1);
-			kw_i64(w, p ? p->high_watermark : -1); /* LastStableOffset */
+			kw_i64(w, p ? partition_last_stable(p) : -1); /* LastStableOffset */
 			if (ver >= 5)
 				kw_i64(w, p ? p->log_start : -1);
-			kw_array(w, ctx->isolation ? 0 : -1); /* AbortedTransactions */
+			if (ctx->isolation && !err)
+				fetch_write_aborted(w, fp);  /* AbortedTransactions */
+			else
+				kw_array(w, ctx->isolation ? 0 : -1);
 			if (ver >= 11)
 				kw_i32(w, -1); /* PreferredReadReplica */
 			size_t n = records ? evbuffer_get_length(records) : 0;

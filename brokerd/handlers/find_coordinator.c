@@ -1,16 +1,16 @@
 /*
- * FindCoordinator v0-v4.  This broker coordinates every group (KeyType 0),
- * so a group key is answered with this broker's advertised listener.
- * Transactions do not exist yet: a transaction key (KeyType 1) gets
- * COORDINATOR_NOT_AVAILABLE, which clients treat as retriable, until a
- * transaction coordinator is written.  Other key types are
- * INVALID_REQUEST.  v4 batches keys (CoordinatorKeys), each answered in
- * its own Coordinators entry.
+ * FindCoordinator v0-v4.  This broker coordinates every group (KeyType 0)
+ * and every transactional id (KeyType 1), so either key is answered with
+ * this broker's advertised listener, or COORDINATOR_NOT_AVAILABLE (which
+ * clients retry) while that coordinator cannot serve (its store failed).
+ * Other key types are INVALID_REQUEST.  v4 batches keys
+ * (CoordinatorKeys), each answered in its own Coordinators entry.
  */
 #include "brokerd/broker.h"
 #include "brokerd/groups/groups.h"
 #include "brokerd/server/listener.h"
 #include "brokerd/server/request.h"
+#include "brokerd/txn/txn_coordinator.h"
 #include "common/errors.h"
 
 /* Keys one v4 request may name; more is malformed. */
@@ -32,7 +32,8 @@ struct find_coordinator_answer {
 static struct find_coordinator_answer find_coordinator_lookup(int8_t key_type)
 {
 	struct find_coordinator_answer a = {KERR_NONE, NULL, -1, "", -1};
-	if (key_type == FIND_COORDINATOR_GROUP && groups_available()) {
+	if ((key_type == FIND_COORDINATOR_GROUP && groups_available()) ||
+	    (key_type == FIND_COORDINATOR_TRANSACTION && txn_available())) {
 		a.node_id = (int32_t)broker.cfg->node_id;
 		listener_advertised(&a.host, &a.port);
 		return a;

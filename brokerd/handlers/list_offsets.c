@@ -6,8 +6,9 @@
  *
  * Timestamp:
  *   -2  EARLIEST: log start offset
- *   -1  LATEST: the high watermark, for READ_COMMITTED too (there are no
- *       transactions yet, so the last stable offset is the high watermark)
+ *   -1  LATEST: the high watermark; for READ_COMMITTED (IsolationLevel
+ *       1) the last stable offset, and an answer by timestamp at or past
+ *       it is no answer, as in Kafka
  *   -3  MAX_TIMESTAMP (v7+): the batch with the largest MaxTimestamp and
  *       the offset of its last record (Kafka's batch-level answer)
  *   else the first record whose timestamp is >= Timestamp, exactly as
@@ -140,7 +141,7 @@ list_offsets_max_timestamp(const struct partition *p)
 /* Answers one partition of topic t (NULL: unknown topic). */
 static struct list_offsets_result
 list_offsets_partition(const struct topic *t, int32_t partition_index,
-		       int64_t timestamp, int16_t ver)
+		       int64_t timestamp, int16_t ver, int8_t isolation)
 {
 	struct list_offsets_result res = {KERR_UNKNOWN_TOPIC_OR_PARTITION, -1, -1};
 	if (!t || partition_index < 0 || partition_index >= t->partition_count)
@@ -153,11 +154,16 @@ list_offsets_partition(const struct topic *t, int32_t partition_index,
 	if (timestamp == LIST_OFFSETS_EARLIEST) {
 		res.offset = p->log_start;
 	} else if (timestamp == LIST_OFFSETS_LATEST) {
-		res.offset = p->high_watermark;
+		res.offset = isolation ? partition_last_stable(p) : p->high_watermark;
 	} else if (timestamp == LIST_OFFSETS_MAX_TIMESTAMP && ver >= 7) {
 		res = list_offsets_max_timestamp(p);
 	} else {
 		res = list_offsets_by_timestamp(p, timestamp);
+	}
+	if (isolation && timestamp != LIST_OFFSETS_LATEST &&
+	    timestamp != LIST_OFFSETS_EARLIEST && res.offset >= partition_last_stable(p)) {
+		res.offset = -1;
+		res.timestamp = -1;
 	}
 	return res;
 }
@@ -182,8 +188,9 @@ int handle_list_offsets(struct request *req)
 	int16_t ver = req->api_version;
 
 	(void)kr_i32(r);                                  /* ReplicaId */
+	int8_t isolation = 0;
 	if (ver >= 2)
-		(void)kr_i8(r);                           /* IsolationLevel */
+		isolation = kr_i8(r);                     /* IsolationLevel */
 	int32_t topic_count = kr_array(r, LIST_OFFSETS_TOPICS_MAX,
 				       r->flexible ? 3 : 6);
 	if (topic_count < 0)
@@ -212,7 +219,7 @@ int handle_list_offsets(struct request *req)
 			if (kreader_failed(r))
 				break;
 			struct list_offsets_result res = list_offsets_partition(
-				t, partition_index, timestamp, ver);
+				t, partition_index, timestamp, ver, isolation);
 			kw_i32(w, partition_index);       /* PartitionIndex */
 			kw_i16(w, res.error);             /* ErrorCode */
 			kw_i64(w, res.timestamp);         /* Timestamp */

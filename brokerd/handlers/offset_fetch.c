@@ -4,15 +4,19 @@
  * a group that does not exist, or of a topic deleted since (the topic id
  * changed) gets CommittedOffset -1, no leader epoch and metadata "".  Null
  * Topics (v2+) asks for every offset of the group.  v8 asks for several
- * groups at once.  RequireStable (v7+) needs no waiting: without
- * transactions no offset is ever pending.  Like ListOffsets, the response
- * is written while the request is read.
+ * groups at once.  RequireStable (v7+): a partition for which a
+ * transaction has offsets pending (TxnOffsetCommit, not yet ended) is
+ * answered UNSTABLE_OFFSET_COMMIT, which the client retries, as Kafka
+ * does; the flag comes last in the request, so a first pass over a copy
+ * of the reader finds it.  Like ListOffsets, the response is written
+ * while the request is read.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "brokerd/groups/group.h"
 #include "brokerd/groups/group_args.h"
+#include "brokerd/groups/group_txn_offsets.h"
 #include "brokerd/groups/groups.h"
 #include "brokerd/server/request.h"
 #include "common/errors.h"
@@ -45,9 +49,57 @@ static void offset_fetch_write_part(struct kwriter *w, int16_t ver,
 	kw_tags(w);
 }
 
+/* The answer for one partition: an offset a transaction still holds
+ * pending is unstable when the client asks for stable ones. */
+static void offset_fetch_answer(struct kwriter *w, int16_t ver, const struct group *g,
+				const char *topic, size_t topic_len, int32_t index,
+				const struct group_offset *o, int16_t err,
+				int require_stable)
+{
+	if (!err && require_stable && g &&
+	    group_txn_offsets_pending(g, topic, topic_len, index)) {
+		o = NULL;
+		err = KERR_UNSTABLE_OFFSET_COMMIT;
+	}
+	offset_fetch_write_part(w, ver, index, o, err);
+}
+
+/* Skips one group's Topics in a first pass; fails the reader when they do
+ * not parse. */
+static void offset_fetch_skip_topics(struct kreader *r)
+{
+	int32_t ntopics = kr_array(r, GROUP_ARGS_MAX, r->flexible ? 3 : 6);
+	for (int32_t i = 0; i < ntopics && !kreader_failed(r); i++) {
+		(void)kr_string(r);
+		int32_t nparts = kr_array(r, GROUP_ARGS_MAX, 4);
+		for (int32_t k = 0; k < nparts && !kreader_failed(r); k++)
+			(void)kr_i32(r);
+		kr_tags(r);
+	}
+}
+
+/* RequireStable of a v7+ request, read from a copy of the reader. */
+static int offset_fetch_require_stable(struct kreader r, int16_t ver)
+{
+	if (ver < 7)
+		return 0;
+	if (ver == 7) {
+		(void)kr_string(&r);
+		offset_fetch_skip_topics(&r);
+	} else {
+		int32_t ngroups = kr_array(&r, GROUP_ARGS_MAX, 3);
+		for (int32_t i = 0; i < ngroups && !kreader_failed(&r); i++) {
+			(void)kr_string(&r);
+			offset_fetch_skip_topics(&r);
+			kr_tags(&r);
+		}
+	}
+	return kr_bool(&r) && !kreader_failed(&r);
+}
+
 /* Writes every offset the group holds (Topics null). */
 static void offset_fetch_write_all(struct kwriter *w, int16_t ver,
-				   const struct group *g)
+				   const struct group *g, int require_stable)
 {
 	int32_t n = 0;
 	for (size_t i = 0; g && g->state != GROUP_DEAD && i < g->offsets.count; i++)
@@ -61,8 +113,9 @@ static void offset_fetch_write_all(struct kwriter *w, int16_t ver,
 		kw_string(w, t->name);                     /* Name */
 		kw_array(w, (int32_t)t->count);            /* Partitions */
 		for (size_t k = 0; k < t->count; k++)
-			offset_fetch_write_part(w, ver, t->parts[k].partition,
-						&t->parts[k], KERR_NONE);
+			offset_fetch_answer(w, ver, g, t->name, strlen(t->name),
+					    t->parts[k].partition, &t->parts[k],
+					    KERR_NONE, require_stable);
 		kw_tags(w);
 	}
 }
@@ -70,7 +123,8 @@ static void offset_fetch_write_all(struct kwriter *w, int16_t ver,
 /* Reads one group's Topics and writes its answer's Topics; returns the
  * group-level ErrorCode. */
 static int16_t offset_fetch_group(struct kreader *r, struct kwriter *w,
-				  int16_t ver, struct kslice group_id)
+				  int16_t ver, struct kslice group_id,
+				  int require_stable)
 {
 	if (kreader_failed(r))
 		return KERR_NONE; /* the request is malformed: no answer */
@@ -94,7 +148,7 @@ static int16_t offset_fetch_group(struct kreader *r, struct kwriter *w,
 	int echo = !(err && ver >= 2);
 	if (ntopics < 0) {
 		if (echo)
-			offset_fetch_write_all(w, ver, g);
+			offset_fetch_write_all(w, ver, g, require_stable);
 		else
 			kw_array(w, 0);
 		return err;
@@ -116,10 +170,11 @@ static int16_t offset_fetch_group(struct kreader *r, struct kwriter *w,
 		for (int32_t k = 0; k < nparts && !kreader_failed(r); k++) {
 			int32_t index = kr_i32(r);
 			if (echo)
-				offset_fetch_write_part(
-					w, ver, index,
+				offset_fetch_answer(
+					w, ver, g, (const char *)name.p,
+					name.len > 0 ? (size_t)name.len : 0, index,
 					t ? group_offsets_part(t, index) : NULL,
-					part_err);
+					part_err, require_stable);
 		}
 		kr_tags(r);
 		if (echo)
@@ -134,11 +189,13 @@ int handle_offset_fetch(struct request *req)
 	struct kwriter *w = &req->w;
 	int16_t ver = req->api_version;
 
+	int require_stable = offset_fetch_require_stable(*r, ver);
 	if (ver >= 3)
 		kw_i32(w, 0);                              /* ThrottleTimeMs */
 	if (ver <= 7) {
 		struct kslice group_id = kr_string(r);     /* GroupId */
-		int16_t err = offset_fetch_group(r, w, ver, group_id); /* Topics */
+		int16_t err = offset_fetch_group(r, w, ver, group_id,
+						 require_stable); /* Topics */
 		if (ver >= 7)
 			(void)kr_bool(r);                  /* RequireStable */
 		if (ver >= 2)
@@ -151,7 +208,8 @@ int handle_offset_fetch(struct request *req)
 		for (int32_t i = 0; i < ngroups && !kreader_failed(r); i++) {
 			struct kslice group_id = kr_string(r); /* GroupId */
 			kw_string_len(w, group_id.p, group_id.len); /* GroupId */
-			int16_t err = offset_fetch_group(r, w, ver, group_id); /* Topics */
+			int16_t err = offset_fetch_group(r, w, ver, group_id,
+							 require_stable); /* Topics */
 			kr_tags(r);
 			kw_i16(w, err);                    /* ErrorCode */
 			kw_tags(w);

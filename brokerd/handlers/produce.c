@@ -4,6 +4,14 @@
  * group-commit block; the response waits until the WAL reports those bytes
  * durable (acks=1 and acks=all both mean durable on the WAL; acks=0 gets no
  * response).  A partition whose records fail validation is rejected whole.
+ *
+ * Batches with a producer id go through the partition's producer state
+ * (producer_state.h): a retried batch (same epoch and sequence range as
+ * one of the producer's last five) is not written again but answered with
+ * the first offset it got, once that original is durable; a stale epoch
+ * or a sequence gap rejects the partition.  A transactional batch must
+ * belong to an open transaction that holds the partition (the transaction
+ * coordinator says so); control batches are the coordinator's alone.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +20,12 @@
 #include "brokerd/broker.h"
 #include "brokerd/catalog/catalog.h"
 #include "brokerd/partition/durable.h"
+#include "brokerd/partition/log_append.h"
 #include "brokerd/partition/partition.h"
+#include "brokerd/partition/producer_state.h"
 #include "brokerd/partition/record_batch.h"
 #include "brokerd/server/request.h"
+#include "brokerd/txn/txn_coordinator.h"
 #include "brokerd/wal/wal.h"
 #include "common/bytes.h"
 #include "common/counters.h"
@@ -55,14 +66,6 @@ static void produce_ctx_free(void *arg)
 	free(ctx);
 }
 
-/* Milliseconds since the epoch. */
-static int64_t produce_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The topic's max.message.bytes, or the broker's message.max.bytes. */
 static int64_t produce_max_batch_bytes(const struct topic *t)
 {
@@ -70,10 +73,37 @@ static int64_t produce_max_batch_bytes(const struct topic *t)
 	return v ? strtoll(v, NULL, 10) : broker.cfg->message_max_bytes;
 }
 
-/* Validates every batch of one partition's Records; 0 or a Kafka error. */
-static int produce_validate(const struct topic *t, uint8_t *p, size_t len,
+/* Checks one validated batch against the partition's producers and open
+ * transactions; 0, PRODUCER_CHECK_DUPLICATE (*dup set) or a Kafka error. */
+static int produce_check_producer(struct producer_check *chk,
+				  const struct partition *part, const uint8_t *p,
+				  struct producer_batch *dup, const char **why)
+{
+	struct producer_batch_desc d;
+	producer_batch_desc_read(p, &d);
+	if (d.control) {
+		*why = "control batches are written by the transaction coordinator only";
+		return KERR_INVALID_RECORD;
+	}
+	int err = producer_check_batch(chk, &d, dup, why);
+	if (err || !d.transactional)
+		return err;
+	err = txn_check_produce(d.producer_id, d.epoch, part->stream_id);
+	if (err)
+		*why = err == KERR_INVALID_PRODUCER_EPOCH
+			       ? "the producer was fenced by a newer epoch"
+			       : "the partition is not part of an open transaction of this producer";
+	return err;
+}
+
+/* Validates every batch of one partition's Records; 0, a Kafka error, or
+ * PRODUCER_CHECK_DUPLICATE with *dup set. */
+static int produce_validate(const struct topic *t, const struct partition *part,
+			    uint8_t *p, size_t len, struct producer_batch *dup,
 			    const char **why)
 {
+	struct producer_check chk;
+	producer_check_init(&chk, part->producers);
 	int64_t max = produce_max_batch_bytes(t);
 	if (len == 0) {
 		*why = "empty record set";
@@ -96,6 +126,9 @@ static int produce_validate(const struct topic *t, uint8_t *p, size_t len,
 							   : "invalid record batch";
 			return err;
 		}
+		err = produce_check_producer(&chk, part, p, dup, why);
+		if (err)
+			return err; /* a duplicate answers for the partition, as in Kafka */
 		p += size;
 		len -= (size_t)size;
 	}
@@ -111,14 +144,10 @@ static int produce_append(struct partition *part, uint8_t *p, size_t len,
 	res->base_offset = part->next_offset;
 	while (len) {
 		size_t size = (size_t)record_batch_size(p, len);
-		int32_t last_delta = (int32_t)be32_get(p + RB_OFF_LAST_OFFSET_DELTA);
-		int32_t count = last_delta + 1;
-		record_batch_set_base_offset(p, part->next_offset);
+		int32_t count = (int32_t)be32_get(p + RB_OFF_LAST_OFFSET_DELTA) + 1;
 		if (log_append_time)
 			record_batch_set_log_append_time(p, size, now);
-		uint64_t pos;
-		int err = wal_append(broker.wal, part->stream_id, part->next_offset,
-				     (uint32_t)count, p, (uint32_t)size, &pos);
+		int err = log_append_batch(part, p, size, wal_end);
 		if (err == SL_EFULL) {
 			COUNTER_ADD(produce_wal_full, 1);
 			res->message = "the WAL is full until uploaded data is trimmed; retry later";
@@ -126,18 +155,6 @@ static int produce_append(struct partition *part, uint8_t *p, size_t len,
 		}
 		if (err)
 			return KERR_KAFKA_STORAGE_ERROR;
-		struct batch_entry e = {
-			.base_offset = part->next_offset,
-			.last_offset = part->next_offset + last_delta,
-			.max_timestamp = (int64_t)be64_get(p + RB_OFF_MAX_TIMESTAMP),
-			.wal_pos = pos,
-			.len = (uint32_t)size,
-			.attributes = be16_get(p + RB_OFF_ATTRIBUTES),
-		};
-		if (partition_append(part, &e) < 0 ||
-		    durable_note_append(part->stream_id, e.last_offset, pos + size) < 0)
-			log_panic("produce: out of memory indexing a batch already in the WAL");
-		*wal_end = pos + size;
 		COUNTER_ADD(produce_batches, 1);
 		COUNTER_ADD(produce_records, count);
 		COUNTER_ADD(produce_bytes, size);
@@ -175,15 +192,27 @@ static void produce_partition(const struct topic *t, int16_t acks,
 	}
 	/* The frame is ours (request.frame), so batches are patched in place. */
 	uint8_t *p = (uint8_t *)records.p;
-	int err = produce_validate(t, p, (size_t)records.len, &res->message);
+	struct producer_batch dup;
+	int err = produce_validate(t, part, p, (size_t)records.len, &dup, &res->message);
+	if (err == PRODUCER_CHECK_DUPLICATE) {
+		/* answered like the original, once the original is durable */
+		COUNTER_ADD(produce_duplicates, 1);
+		res->base_offset = dup.first_offset;
+		if (dup.wal_end > *wal_end)
+			*wal_end = dup.wal_end;
+		return;
+	}
+	uint64_t end = 0;
 	if (!err) {
 		const char *tt = topic_config_get(t, "message.timestamp.type");
 		int lat = tt && !strcmp(tt, "LogAppendTime");
-		int64_t now = produce_now_ms();
-		err = produce_append(part, p, (size_t)records.len, lat, now, res, wal_end);
+		int64_t now = log_append_now_ms();
+		err = produce_append(part, p, (size_t)records.len, lat, now, res, &end);
 		if (lat && !err)
 			res->log_append_time = now;
 	}
+	if (end > *wal_end)
+		*wal_end = end;
 	if (err) {
 		res->error = (int16_t)err;
 		res->base_offset = -1;

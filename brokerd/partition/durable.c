@@ -25,6 +25,8 @@ struct durable_waiter {
 	struct request *req;
 	uint64_t wal_end;
 	void (*fn)(struct request *req);
+	void (*call)(void *arg); /* instead of fn, for durable_call */
+	void *arg;
 };
 
 /* A ring of pending appends (grows by doubling). */
@@ -62,10 +64,34 @@ int durable_wait(struct request *req, uint64_t wal_end, void (*fn)(struct reques
 	struct durable_waiter *w = malloc(sizeof *w);
 	if (!w)
 		return SL_ENOMEM;
-	*w = (struct durable_waiter){NULL, req, wal_end, fn};
+	*w = (struct durable_waiter){NULL, req, wal_end, fn, NULL, NULL};
 	*waiters_tail = w;
 	waiters_tail = &w->next;
 	return 0;
+}
+
+int durable_call(uint64_t wal_end, void (*fn)(void *arg), void *arg)
+{
+	if (wal_end <= wal_durable(broker.wal)) {
+		fn(arg);
+		return 0;
+	}
+	struct durable_waiter *w = malloc(sizeof *w);
+	if (!w)
+		return SL_ENOMEM;
+	*w = (struct durable_waiter){NULL, NULL, wal_end, NULL, fn, arg};
+	*waiters_tail = w;
+	waiters_tail = &w->next;
+	return 0;
+}
+
+/* Runs a waiter's completion. */
+static void durable_waiter_run(struct durable_waiter *w)
+{
+	if (w->call)
+		w->call(w->arg);
+	else
+		w->fn(w->req);
 }
 
 void durable_set_wakeup(void (*fn)(void))
@@ -102,7 +128,7 @@ void durable_on_wal(void *arg, uint64_t start, uint64_t end, const uint8_t *byte
 		waiters_head = w->next;
 		if (!waiters_head)
 			waiters_tail = &waiters_head;
-		w->fn(w->req);
+		durable_waiter_run(w);
 		free(w);
 	}
 	regions_on_durable(end);
@@ -117,7 +143,7 @@ void durable_shutdown(void)
 	while (waiters_head) {
 		struct durable_waiter *w = waiters_head;
 		waiters_head = w->next;
-		w->fn(w->req);
+		durable_waiter_run(w);
 		free(w);
 	}
 	waiters_tail = &waiters_head;

@@ -20,6 +20,12 @@ int durable_note_append(uint64_t stream_id, int64_t last_offset, uint64_t wal_en
  * already is).  Returns 0 or SL_ENOMEM. */
 int durable_wait(struct request *req, uint64_t wal_end, void (*fn)(struct request *req));
 
+/* Calls fn(arg) once the WAL is durable up to wal_end (at once if it
+ * already is), in WAL order with the requests waiting.  Returns 0 or
+ * SL_ENOMEM.  At shutdown fn runs as for requests (durable or not):
+ * callers check whether brokerd is stopping. */
+int durable_call(uint64_t wal_end, void (*fn)(void *arg), void *arg);
+
 /* The WAL's completion callback (wal_durable_fn). */
 void durable_on_wal(void *arg, uint64_t start, uint64_t end, const uint8_t *bytes);
 

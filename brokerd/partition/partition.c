@@ -10,6 +10,7 @@
 
 #include "brokerd/broker.h"
 #include "brokerd/catalog/catalog.h"
+#include "brokerd/partition/producer_state.h"
 #include "common/errors.h"
 
 struct partition_node {
@@ -55,6 +56,7 @@ void partition_table_free(struct partition_table *pt)
 		for (; n; n = next) {
 			next = n->next;
 			free(n->part.batches);
+			producer_state_free(n->part.producers);
 			free(n);
 		}
 	}
@@ -120,6 +122,7 @@ void partition_table_remove_topic(struct partition_table *pt, const struct topic
 				struct partition_node *dead = *pp;
 				*pp = dead->next;
 				free(dead->part.batches);
+				producer_state_free(dead->part.producers);
 				free(dead);
 				pt->count--;
 				break;
@@ -144,6 +147,20 @@ struct partition *partition_by_name(struct partition_table *pt, const char *topi
 	if (!t || index < 0 || index >= t->partition_count)
 		return NULL;
 	return partition_by_stream(pt, topic_stream_id(t, index));
+}
+
+void partition_table_each(struct partition_table *pt,
+			  void (*fn)(void *arg, struct partition *p), void *arg)
+{
+	for (size_t i = 0; i < pt->nbuckets; i++)
+		for (struct partition_node *n = pt->buckets[i]; n; n = n->next)
+			fn(arg, &n->part);
+}
+
+int64_t partition_last_stable(const struct partition *p)
+{
+	int64_t first_open = producer_state_first_open(p->producers);
+	return first_open < p->high_watermark ? first_open : p->high_watermark;
 }
 
 void partition_table_drop_below(struct partition_table *pt, uint64_t wal_pos)

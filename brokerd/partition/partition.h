@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct topic;
+struct producer_state;
 
 struct batch_entry {
 	int64_t base_offset;
@@ -42,6 +43,7 @@ struct partition {
 	struct batch_entry *batches;  /* in offset order */
 	size_t batch_count;
 	size_t batch_cap;
+	struct producer_state *producers; /* NULL until a producer id writes */
 };
 
 struct partition_table;
@@ -58,6 +60,15 @@ void partition_table_remove_topic(struct partition_table *pt, const struct topic
 struct partition *partition_by_stream(struct partition_table *pt, uint64_t stream_id);
 struct partition *partition_by_name(struct partition_table *pt, const char *topic,
 				    int32_t index);
+
+/* Calls fn for every partition (in no particular order). */
+void partition_table_each(struct partition_table *pt,
+			  void (*fn)(void *arg, struct partition *p), void *arg);
+
+/* The last stable offset: the first offset of the earliest open
+ * transaction, or the high watermark when that is lower (or none is
+ * open).  read_committed consumers read only below it. */
+int64_t partition_last_stable(const struct partition *p);
 
 /* Forgets index entries of batches that end at or below wal_pos in every
  * partition (their bytes are in S3 and no longer in the WAL or cache). */

@@ -25,6 +25,11 @@
 	X(19, CreateTopics, 0, 7, 5, handle_create_topics)                     \
 	X(20, DeleteTopics, 0, 6, 4, handle_delete_topics)                     \
 	X(21, DeleteRecords, 0, 2, 2, handle_delete_records)                   \
+	X(22, InitProducerId, 0, 5, 2, handle_init_producer_id)                \
+	X(24, AddPartitionsToTxn, 0, 5, 3, handle_add_partitions_to_txn)       \
+	X(25, AddOffsetsToTxn, 0, 4, 3, handle_add_offsets_to_txn)             \
+	X(26, EndTxn, 0, 4, 3, handle_end_txn)                                 \
+	X(28, TxnOffsetCommit, 0, 4, 3, handle_txn_offset_commit)              \
 	X(32, DescribeConfigs, 0, 4, 4, handle_describe_configs)               \
 	X(33, AlterConfigs, 0, 2, 2, handle_alter_configs)                     \
 	X(35, DescribeLogDirs, 0, 4, 2, handle_describe_log_dirs)              \
@@ -33,7 +38,9 @@
 	X(44, IncrementalAlterConfigs, 0, 1, 1,                                \
 	  handle_incremental_alter_configs)                                    \
 	X(47, OffsetDelete, 0, 0, 127, handle_offset_delete)                   \
-	X(60, DescribeCluster, 0, 1, 0, handle_describe_cluster)
+	X(60, DescribeCluster, 0, 1, 0, handle_describe_cluster)               \
+	X(65, DescribeTransactions, 0, 0, 0, handle_describe_transactions)     \
+	X(66, ListTransactions, 0, 1, 0, handle_list_transactions)
 
 enum kafka_api_key {
 #define API_KEY_ENUM(key, name, min, max, flex, fn) API_##name = key,

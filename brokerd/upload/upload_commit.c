@@ -22,6 +22,7 @@
 #include "brokerd/control/control_ops.h"
 #include "brokerd/partition/partition.h"
 #include "brokerd/shm/segment.h"
+#include "brokerd/txn/producer_snapshot.h"
 #include "brokerd/upload/catalog_mirror.h"
 #include "brokerd/upload/regions.h"
 #include "brokerd/wal/wal.h"
@@ -39,20 +40,32 @@ static int64_t upload_json_u(json_t *obj, const char *key)
 	return json_integer_value(v);
 }
 
-/* After a commit: the WAL below uploaded_end may be reused. */
-static void upload_advance_trim(uint64_t uploaded_end)
+/* Moves the WAL trim to limit (a block boundary the producer snapshot on
+ * disk covers). */
+static void upload_trim_to(uint64_t limit)
 {
-	if (uploaded_end > wal_trim(broker.wal)) {
-		int rc = wal_set_trim(broker.wal, uploaded_end);
+	if (!broker.wal)
+		return;
+	if (limit > wal_trim(broker.wal)) {
+		int rc = wal_set_trim(broker.wal, limit);
 		if (rc)
 			log_error("upload: cannot move the WAL trim to %" PRIu64 ": %s",
-				  uploaded_end, sl_error_name(rc));
+				  limit, sl_error_name(rc));
 	}
 	COUNTER_SET(wal_trim, wal_trim(broker.wal));
 	/* index entries below both the trim and the cache now live in S3 */
 	uint64_t low = shm_cache_low(broker.shm);
 	partition_table_drop_below(broker.partitions,
 				   low < wal_trim(broker.wal) ? low : wal_trim(broker.wal));
+}
+
+/* After a commit: the WAL below uploaded_end may be reused once the
+ * producer state of what it holds is in a snapshot (at once when the
+ * last one covers it, else a new one is written first). */
+static void upload_advance_trim(uint64_t uploaded_end)
+{
+	if (uploaded_end > wal_trim(broker.wal))
+		producer_snapshot_before_trim(uploaded_end, upload_trim_to);
 	regions_on_commit(uploaded_end);
 }
 

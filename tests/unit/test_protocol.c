@@ -530,6 +530,11 @@ static void setup(void)
 	E("0013 0000 0007")  /* CreateTopics 0-7 */                            \
 	E("0014 0000 0006")  /* DeleteTopics 0-6 */                            \
 	E("0015 0000 0002")  /* DeleteRecords 0-2 */                           \
+	E("0016 0000 0005")  /* InitProducerId 0-5 */                          \
+	E("0018 0000 0005")  /* AddPartitionsToTxn 0-5 */                      \
+	E("0019 0000 0004")  /* AddOffsetsToTxn 0-4 */                         \
+	E("001a 0000 0004")  /* EndTxn 0-4 */                                  \
+	E("001c 0000 0004")  /* TxnOffsetCommit 0-4 */                         \
 	E("0020 0000 0004")  /* DescribeConfigs 0-4 */                         \
 	E("0021 0000 0002")  /* AlterConfigs 0-2 */                            \
 	E("0023 0000 0004")  /* DescribeLogDirs 0-4 */                         \
@@ -537,11 +542,13 @@ static void setup(void)
 	E("002a 0000 0002")  /* DeleteGroups 0-2 */                            \
 	E("002c 0000 0001")  /* IncrementalAlterConfigs 0-1 */                 \
 	E("002f 0000 0000")  /* OffsetDelete 0 */                              \
-	E("003c 0000 0001")  /* DescribeCluster 0-1 */
+	E("003c 0000 0001")  /* DescribeCluster 0-1 */                         \
+	E("0041 0000 0000")  /* DescribeTransactions 0 */                      \
+	E("0042 0000 0001")  /* ListTransactions 0-1 */
 #define API_KEY_CLASSIC(entry) entry
 #define API_KEY_FLEX(entry) entry " 00"
-#define API_KEYS_CLASSIC "00000019" API_KEYS(API_KEY_CLASSIC)
-#define API_KEYS_FLEX "1a" API_KEYS(API_KEY_FLEX)
+#define API_KEYS_CLASSIC "00000020" API_KEYS(API_KEY_CLASSIC)
+#define API_KEYS_FLEX "21" API_KEYS(API_KEY_FLEX)
 
 START_TEST(test_api_versions)
 {

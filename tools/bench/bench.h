@@ -23,6 +23,14 @@ enum bench_part {
 	BENCH_PART_FILL = 1 << 4,      /* produce --fill-mb, wait for the uploads */
 	BENCH_PART_CATCHUP = 1 << 5,   /* read it all back from S3, raw GETs */
 	BENCH_PART_RAWGET = 1 << 6,    /* the raw GETs alone */
+	BENCH_PART_EOS = 1 << 7,       /* idempotence on/off, transactions */
+};
+
+/* How the workload's producers are set up (the eos part compares them). */
+enum bench_producer_mode {
+	BENCH_PRODUCER_PLAIN,        /* idempotence off, unbounded in flight */
+	BENCH_PRODUCER_PLAIN_5,      /* idempotence off, 5 requests in flight */
+	BENCH_PRODUCER_IDEMPOTENT,   /* enable.idempotence (5 in flight at most) */
 };
 
 struct bench_opts {
@@ -49,6 +57,8 @@ struct bench_opts {
 	uint64_t get_range;         /* bytes per ranged raw GET */
 	const char *restart_cmd;    /* run between fill and catchup, may be NULL */
 	double drain_timeout_s;     /* fill: waiting for the uploads */
+	enum bench_producer_mode producer_mode; /* of workload_run */
+	int txn_records;            /* records per transaction (eos part) */
 };
 
 /* Monotonic time in nanoseconds. */

@@ -15,6 +15,7 @@
 #include "tools/bench/report.h"
 #include "tools/bench/s3bench.h"
 #include "tools/bench/s3target.h"
+#include "tools/bench/txn_bench.h"
 #include "tools/bench/workload.h"
 #include "common/errors.h"
 #include "common/log.h"
@@ -41,7 +42,8 @@ static void usage(FILE *out)
 "  --only LIST          parts to run, comma-separated: disk,broker,mock (default\n"
 "                       all three); paced (broker and mock without phase (a));\n"
 "                       fill,catchup (need --s3-config; run in that order);\n"
-"                       rawget (only the raw GETs of catchup)\n"
+"                       rawget (only the raw GETs of catchup); eos (brokerd\n"
+"                       with idempotence off and on, then transactions)\n"
 "  --bootstrap H:P      brokerd address (default 127.0.0.1:9092)\n"
 "  --topic NAME         topic, created with 4 partitions if missing (default sluice-bench)\n"
 "  --partitions N       partitions when creating the topic (default 4)\n"
@@ -66,6 +68,7 @@ static void usage(FILE *out)
 "                       exit 0 once brokerd accepts connections again\n"
 "  --get-parallel N     raw GETs in flight (default 8)\n"
 "  --get-range BYTES    size of the ranged raw GETs (default 1M)\n"
+"  --txn-records N      eos: records per transaction (default 100)\n"
 "  --serve-mock         only start a mock cluster (1 broker, --topic with\n"
 "                       --partitions), print its bootstrap address on stdout\n"
 "                       and serve until SIGINT or SIGTERM\n"
@@ -129,6 +132,8 @@ static unsigned parse_only(const char *list)
 			parts |= BENCH_PART_CATCHUP;
 		else if (strcmp(tok, "rawget") == 0)
 			parts |= BENCH_PART_RAWGET;
+		else if (strcmp(tok, "eos") == 0)
+			parts |= BENCH_PART_EOS;
 		else
 			return 0;
 	}
@@ -192,12 +197,14 @@ int main(int argc, char **argv)
 		.get_parallel = 8,
 		.get_range = BENCH_MIB,
 		.drain_timeout_s = 300,
+		.txn_records = 100,
 	};
 	enum {
 		OPT_ONLY = 256, OPT_BOOTSTRAP, OPT_TOPIC, OPT_PARTITIONS, OPT_DURATION,
 		OPT_RATE, OPT_RECORD, OPT_LINGER, OPT_FETCH_WAIT, OPT_DISK_DIR, OPT_DISK_MIB, OPT_DISK_ITERS,
 		OPT_PID, OPT_PIDFILE, OPT_CACHE, OPT_JSON, OPT_SERVE, OPT_S3_CONFIG, OPT_FILL_MB,
 		OPT_DRAIN_TIMEOUT, OPT_RESTART_CMD, OPT_GET_PARALLEL, OPT_GET_RANGE,
+		OPT_TXN_RECORDS,
 	};
 	static const struct option longopts[] = {
 		{ "only", required_argument, NULL, OPT_ONLY },
@@ -223,6 +230,7 @@ int main(int argc, char **argv)
 		{ "restart-cmd", required_argument, NULL, OPT_RESTART_CMD },
 		{ "get-parallel", required_argument, NULL, OPT_GET_PARALLEL },
 		{ "get-range", required_argument, NULL, OPT_GET_RANGE },
+		{ "txn-records", required_argument, NULL, OPT_TXN_RECORDS },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -292,6 +300,10 @@ int main(int argc, char **argv)
 			bad = parse_size(optarg, &u) < 0 || u == 0 || u > (1ull << 32);
 			opts.get_range = u;
 			break;
+		case OPT_TXN_RECORDS:
+			bad = parse_size(optarg, &u) < 0 || u == 0 || u > 100000;
+			opts.txn_records = (int)u;
+			break;
 		case 'V': printf("sluice-bench %s (librdkafka %s)\n", PACKAGE_VERSION,
 				 rd_kafka_version_str()); return 0;
 		case 'h': usage(stdout); return 0;
@@ -346,6 +358,8 @@ int main(int argc, char **argv)
 	struct workload_result *broker = NULL, *mockres = NULL;
 	struct s3bench_fill *fill = NULL;
 	struct s3bench_catchup *catchup = NULL;
+	struct workload_result *eos[REPORT_EOS_MODES] = {NULL};
+	struct txn_bench_result *txn = NULL;
 	if (opts.parts & BENCH_PART_DISK) {
 		disk = malloc(sizeof *disk);
 		if (disk == NULL)
@@ -376,6 +390,32 @@ int main(int argc, char **argv)
 			log_error("brokerd pid %ld: cannot read its memory (gone?)", (long)opts.pid);
 			rep.ok = 0;
 		}
+	}
+	if (opts.parts & BENCH_PART_EOS) {
+		/* the same workload with the three producer set-ups, then
+		 * transactions */
+		for (int m = 0; m < REPORT_EOS_MODES; m++) {
+			struct bench_opts mo = opts;
+			mo.producer_mode = (enum bench_producer_mode)m;
+			eos[m] = malloc(sizeof *eos[m]);
+			if (eos[m] == NULL)
+				log_fatal("out of memory");
+			log_info("eos: %s, producer set-up %d", opts.bootstrap, m);
+			if (workload_run(&mo, opts.bootstrap, eos[m]) != 0) {
+				log_error("eos: %s", eos[m]->error);
+				rep.ok = 0;
+			}
+			rep.eos[m] = eos[m];
+		}
+		txn = malloc(sizeof *txn);
+		if (txn == NULL)
+			log_fatal("out of memory");
+		log_info("eos: transactions of %d records", opts.txn_records);
+		if (txn_bench_run(&opts, opts.bootstrap, txn) != 0) {
+			log_error("eos: transactions: %s", txn->error);
+			rep.ok = 0;
+		}
+		rep.txn = txn;
 	}
 	if (opts.parts & BENCH_PART_FILL) {
 		fill = malloc(sizeof *fill);
@@ -429,6 +469,9 @@ int main(int argc, char **argv)
 	free(mockres);
 	free(fill);
 	free(catchup);
+	for (int m = 0; m < REPORT_EOS_MODES; m++)
+		free(eos[m]);
+	free(txn);
 	if (have_target)
 		s3target_free(&target);
 	return rep.ok ? 0 : 1;

@@ -142,6 +142,8 @@ void report_print(FILE *out, const struct report *r)
 		report_print_disk(out, r);
 	if (r->broker != NULL || r->mock != NULL)
 		report_print_produce(out, r);
+	if (r->eos[0] != NULL || r->eos[2] != NULL || r->txn != NULL)
+		report_eos_print(out, r->opts, r->eos, r->txn);
 	if (r->fill != NULL)
 		report_s3_print_fill(out, r->opts, r->fill);
 	if (r->catchup != NULL)
@@ -281,6 +283,10 @@ json_t *report_json(const struct report *r)
 		json_object_set_new(root, "broker", report_json_workload(r->broker, o->bootstrap));
 	if (r->mock != NULL)
 		json_object_set_new(root, "mock", report_json_workload(r->mock, "in-process"));
+	if (r->eos[0] != NULL || r->eos[2] != NULL || r->txn != NULL) {
+		json_object_set_new(root, "eos", report_eos_json(o, r->eos, r->txn));
+		json_object_set_new(root, "txn_producer_config", report_json_conf(txn_bench_conf));
+	}
 	if (r->fill != NULL)
 		json_object_set_new(root, "fill", report_s3_json_fill(r->fill));
 	if (r->catchup != NULL) {

@@ -13,7 +13,9 @@
 #include "tools/bench/bench.h"
 #include "tools/bench/disk.h"
 #include "tools/bench/procmem.h"
+#include "tools/bench/report_eos.h"
 #include "tools/bench/s3bench.h"
+#include "tools/bench/txn_bench.h"
 #include "tools/bench/workload.h"
 
 struct report {
@@ -23,6 +25,8 @@ struct report {
 	const struct workload_result *mock;    /* NULL: not run */
 	const struct s3bench_fill *fill;       /* NULL: not run */
 	const struct s3bench_catchup *catchup; /* NULL: not run */
+	const struct workload_result *eos[REPORT_EOS_MODES]; /* NULL: not run */
+	const struct txn_bench_result *txn;    /* NULL: not run */
 	pid_t pid;                             /* brokerd, 0: not sampled */
 	int mem_rc;                            /* procmem_read's answer */
 	struct procmem mem;

@@ -133,6 +133,14 @@ static void *workload_poller(void *arg)
 	return NULL;
 }
 
+/* What each producer mode changes in the lists above. */
+static const char *const workload_mode_conf[][5] = {
+	[BENCH_PRODUCER_PLAIN] = {NULL},
+	[BENCH_PRODUCER_PLAIN_5] = {"max.in.flight.requests.per.connection", "5", NULL},
+	[BENCH_PRODUCER_IDEMPOTENT] = {"enable.idempotence", "true",
+				       "max.in.flight.requests.per.connection", "5", NULL},
+};
+
 /* Sets a NULL-terminated key/value list on conf; returns 0 or -1 with err. */
 static int workload_conf_apply(rd_kafka_conf_t *conf, const char *const *kv, char *err, size_t errlen)
 {
@@ -143,12 +151,14 @@ static int workload_conf_apply(rd_kafka_conf_t *conf, const char *const *kv, cha
 }
 
 /*
- * Creates a producer with conf kv (+ linger.ms if >= 0) whose reports time
+ * Creates a producer with conf kv, changed for mode (+ linger.ms if >= 0),
+ * whose reports time
  * into lat (may be NULL), and starts its poller; 0 or SL_EIO.
  */
 static int workload_producer_start(struct workload_producer *p, const char *bootstrap,
-				   const char *const *kv, int linger_ms,
-				   struct hist *lat, struct workload_result *res)
+				   const char *const *kv, enum bench_producer_mode mode,
+				   int linger_ms, struct hist *lat,
+				   struct workload_result *res)
 {
 	char err[512];
 	char linger[16];
@@ -159,6 +169,7 @@ static int workload_producer_start(struct workload_producer *p, const char *boot
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) != RD_KAFKA_CONF_OK ||
 	    rd_kafka_conf_set(conf, "client.id", "sluice-bench", err, sizeof err) != RD_KAFKA_CONF_OK ||
 	    workload_conf_apply(conf, kv, err, sizeof err) < 0 ||
+	    workload_conf_apply(conf, workload_mode_conf[mode], err, sizeof err) < 0 ||
 	    (linger_ms >= 0 &&
 	     rd_kafka_conf_set(conf, "linger.ms", linger, err, sizeof err) != RD_KAFKA_CONF_OK)) {
 		rd_kafka_conf_destroy(conf);
@@ -432,7 +443,8 @@ int workload_run(const struct bench_opts *opts, const char *bootstrap, struct wo
 
 	struct workload_producer p;
 	char err[512];
-	int rc = workload_producer_start(&p, bootstrap, workload_tput_conf, -1, NULL, res);
+	int rc = workload_producer_start(&p, bootstrap, workload_tput_conf,
+					 opts->producer_mode, -1, NULL, res);
 	if (rc != 0)
 		goto out;
 	int partitions = topic_ensure(p.rk, opts->topic, opts->partitions, WORKLOAD_TIMEOUT_MS,
@@ -455,8 +467,8 @@ int workload_run(const struct bench_opts *opts, const char *bootstrap, struct wo
 	if (rc != 0)
 		goto out;
 
-	rc = workload_producer_start(&p, bootstrap, workload_paced_conf, opts->latency_linger_ms,
-				     &res->produce, res);
+	rc = workload_producer_start(&p, bootstrap, workload_paced_conf, opts->producer_mode,
+				     opts->latency_linger_ms, &res->produce, res);
 	if (rc != 0)
 		goto out;
 	workload_producer_topic(&p, opts->topic);
@@ -490,7 +502,8 @@ int workload_fill(const struct bench_opts *opts, const char *bootstrap, struct w
 
 	struct workload_producer p;
 	char err[512];
-	int rc = workload_producer_start(&p, bootstrap, workload_tput_conf, -1, NULL, res);
+	int rc = workload_producer_start(&p, bootstrap, workload_tput_conf,
+					 BENCH_PRODUCER_PLAIN, -1, NULL, res);
 	if (rc != 0)
 		goto out;
 	int partitions = topic_ensure(p.rk, opts->topic, opts->partitions, WORKLOAD_TIMEOUT_MS,

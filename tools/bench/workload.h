@@ -52,7 +52,8 @@ extern const char *const workload_tput_conf[];
 extern const char *const workload_paced_conf[];
 
 /*
- * Runs (a), (b) and (c) against bootstrap.  Returns 0 when the run was
+ * Runs (a), (b) and (c) against bootstrap, with the producers set up as
+ * opts->producer_mode says.  Returns 0 when the run was
  * clean (res->ok), SL_EIO otherwise with res->error saying why; the figures
  * measured before a failure stay in res.
  */

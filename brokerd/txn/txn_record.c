@@ -1,0 +1,332 @@
+/*
+ * The transaction log's record (see txn_record.h): encoding, decoding and
+ * the small set operations the coordinator does on a state.
+ */
+#include "brokerd/txn/txn_record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "brokerd/txn/txn_log.h"
+#include "common/bytes.h"
+#include "common/errors.h"
+
+/* Kafka's names, indexed by enum txn_state. */
+static const char *const txn_state_names[] = {
+	"Empty", "Ongoing", "PrepareCommit", "PrepareAbort",
+	"CompleteCommit", "CompleteAbort", "Dead",
+};
+
+const char *txn_state_name(enum txn_state state)
+{
+	return (unsigned)state < sizeof txn_state_names / sizeof txn_state_names[0]
+		       ? txn_state_names[state]
+		       : "Unknown";
+}
+
+int txn_state_parse(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof txn_state_names / sizeof txn_state_names[0]; i++)
+		if (strlen(txn_state_names[i]) == len && !memcmp(txn_state_names[i], name, len))
+			return (int)i;
+	return -1;
+}
+
+/* ---- encoding ---- */
+
+/* A growable buffer with a sticky error. */
+struct txn_buf {
+	uint8_t *p;
+	size_t len, cap;
+	int err;
+};
+
+/* Room for n more bytes, or NULL (sticky error). */
+static uint8_t *txn_buf_grow(struct txn_buf *b, size_t n)
+{
+	if (b->err)
+		return NULL;
+	if (b->cap - b->len < n) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap - b->len < n)
+			cap *= 2;
+		uint8_t *p = realloc(b->p, cap);
+		if (!p) {
+			b->err = SL_ENOMEM;
+			return NULL;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	uint8_t *at = b->p + b->len;
+	b->len += n;
+	return at;
+}
+
+/* Appends big-endian integers and u16-length strings. */
+static void txn_buf_u8(struct txn_buf *b, uint8_t v)
+{
+	uint8_t *p = txn_buf_grow(b, 1);
+	if (p)
+		*p = v;
+}
+
+static void txn_buf_u16(struct txn_buf *b, uint16_t v)
+{
+	uint8_t *p = txn_buf_grow(b, 2);
+	if (p)
+		be16_put(p, v);
+}
+
+static void txn_buf_u32(struct txn_buf *b, uint32_t v)
+{
+	uint8_t *p = txn_buf_grow(b, 4);
+	if (p)
+		be32_put(p, v);
+}
+
+static void txn_buf_u64(struct txn_buf *b, uint64_t v)
+{
+	uint8_t *p = txn_buf_grow(b, 8);
+	if (p)
+		be64_put(p, v);
+}
+
+static void txn_buf_str(struct txn_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > UINT16_MAX) {
+		b->err = b->err ? b->err : SL_EINVAL;
+		return;
+	}
+	txn_buf_u16(b, (uint16_t)n);
+	uint8_t *p = txn_buf_grow(b, n);
+	if (p && n)
+		memcpy(p, s, n);
+}
+
+int txn_record_encode(const struct txn_meta *m, uint8_t **out, size_t *len)
+{
+	struct txn_buf b = {0};
+	txn_buf_str(&b, m->id);
+	txn_buf_u64(&b, (uint64_t)m->producer_id);
+	txn_buf_u16(&b, (uint16_t)m->epoch);
+	txn_buf_u64(&b, (uint64_t)m->last_producer_id);
+	txn_buf_u16(&b, (uint16_t)m->last_epoch);
+	txn_buf_u32(&b, (uint32_t)m->timeout_ms);
+	txn_buf_u8(&b, (uint8_t)m->state);
+	txn_buf_u64(&b, (uint64_t)m->start_ms);
+	txn_buf_u64(&b, (uint64_t)m->update_ms);
+	txn_buf_u32(&b, (uint32_t)m->part_count);
+	for (size_t i = 0; i < m->part_count; i++) {
+		txn_buf_u64(&b, m->parts[i].stream_id);
+		txn_buf_u32(&b, (uint32_t)m->parts[i].partition);
+		txn_buf_str(&b, m->parts[i].topic);
+	}
+	txn_buf_u32(&b, (uint32_t)m->group_count);
+	for (size_t i = 0; i < m->group_count; i++)
+		txn_buf_str(&b, m->groups[i]);
+	int rc = b.err;
+	if (!rc)
+		rc = txn_log_frame(TXN_RECORD_STATE, b.p, b.len, out, len);
+	free(b.p);
+	return rc;
+}
+
+/* ---- decoding ---- */
+
+/* A bounds-checked reader; a short read sets a sticky error. */
+struct txn_reader {
+	const uint8_t *p, *end;
+	int err;
+};
+
+/* The next n bytes, skipped; NULL after a short read. */
+static const uint8_t *txn_take(struct txn_reader *r, size_t n)
+{
+	if (r->err || (size_t)(r->end - r->p) < n) {
+		r->err = SL_ECORRUPT;
+		return NULL;
+	}
+	const uint8_t *p = r->p;
+	r->p += n;
+	return p;
+}
+
+/* Takes big-endian integers (0 after a short read). */
+static uint64_t txn_take_u64(struct txn_reader *r)
+{
+	const uint8_t *p = txn_take(r, 8);
+	return p ? be64_get(p) : 0;
+}
+
+static uint32_t txn_take_u32(struct txn_reader *r)
+{
+	const uint8_t *p = txn_take(r, 4);
+	return p ? be32_get(p) : 0;
+}
+
+static uint16_t txn_take_u16(struct txn_reader *r)
+{
+	const uint8_t *p = txn_take(r, 2);
+	return p ? be16_get(p) : 0;
+}
+
+/* A u16-length string as a new C string; NULL on error. */
+static char *txn_take_str(struct txn_reader *r)
+{
+	uint16_t n = txn_take_u16(r);
+	const uint8_t *p = txn_take(r, n);
+	if (!p)
+		return NULL;
+	char *s = malloc((size_t)n + 1);
+	if (!s) {
+		r->err = SL_ENOMEM;
+		return NULL;
+	}
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+int txn_record_decode(const uint8_t *body, size_t len, struct txn_meta *m)
+{
+	memset(m, 0, sizeof *m);
+	struct txn_reader r = {body, body + len, 0};
+	m->id = txn_take_str(&r);
+	m->producer_id = (int64_t)txn_take_u64(&r);
+	m->epoch = (int16_t)txn_take_u16(&r);
+	m->last_producer_id = (int64_t)txn_take_u64(&r);
+	m->last_epoch = (int16_t)txn_take_u16(&r);
+	m->timeout_ms = (int32_t)txn_take_u32(&r);
+	const uint8_t *st = txn_take(&r, 1);
+	m->state = st ? (enum txn_state)*st : TXN_DEAD;
+	m->start_ms = (int64_t)txn_take_u64(&r);
+	m->update_ms = (int64_t)txn_take_u64(&r);
+	uint32_t parts = txn_take_u32(&r);
+	/* each partition takes at least 14 bytes: no allocation from a lie */
+	if (!r.err && parts > (size_t)(r.end - r.p) / 14)
+		r.err = SL_ECORRUPT;
+	if (!r.err && parts) {
+		m->parts = calloc(parts, sizeof *m->parts);
+		if (!m->parts)
+			r.err = SL_ENOMEM;
+	}
+	for (uint32_t i = 0; i < parts && !r.err; i++) {
+		m->parts[i].stream_id = txn_take_u64(&r);
+		m->parts[i].partition = (int32_t)txn_take_u32(&r);
+		m->parts[i].topic = txn_take_str(&r);
+		m->part_count = i + 1;
+	}
+	uint32_t groups = txn_take_u32(&r);
+	if (!r.err && groups > (size_t)(r.end - r.p) / 2)
+		r.err = SL_ECORRUPT;
+	if (!r.err && groups) {
+		m->groups = calloc(groups, sizeof *m->groups);
+		if (!m->groups)
+			r.err = SL_ENOMEM;
+	}
+	for (uint32_t i = 0; i < groups && !r.err; i++) {
+		m->groups[i] = txn_take_str(&r);
+		m->group_count = i + 1;
+	}
+	if (!r.err && (r.p != r.end || !m->id || m->state > TXN_DEAD))
+		r.err = SL_ECORRUPT;
+	if (r.err) {
+		txn_meta_free(m);
+		return r.err;
+	}
+	return 0;
+}
+
+/* ---- state operations ---- */
+
+int txn_meta_copy(struct txn_meta *dst, const struct txn_meta *src)
+{
+	*dst = *src;
+	dst->id = NULL;
+	dst->parts = NULL;
+	dst->groups = NULL;
+	dst->part_count = dst->group_count = 0;
+	dst->id = strdup(src->id);
+	if (!dst->id)
+		goto fail;
+	for (size_t i = 0; i < src->part_count; i++)
+		if (txn_meta_add_partition(dst, src->parts[i].stream_id,
+					   src->parts[i].partition, src->parts[i].topic))
+			goto fail;
+	for (size_t i = 0; i < src->group_count; i++)
+		if (txn_meta_add_group(dst, src->groups[i]))
+			goto fail;
+	return 0;
+fail:
+	txn_meta_free(dst);
+	return SL_ENOMEM;
+}
+
+int txn_meta_has_stream(const struct txn_meta *m, uint64_t stream_id)
+{
+	for (size_t i = 0; i < m->part_count; i++)
+		if (m->parts[i].stream_id == stream_id)
+			return 1;
+	return 0;
+}
+
+int txn_meta_has_group(const struct txn_meta *m, const char *group)
+{
+	for (size_t i = 0; i < m->group_count; i++)
+		if (!strcmp(m->groups[i], group))
+			return 1;
+	return 0;
+}
+
+int txn_meta_add_partition(struct txn_meta *m, uint64_t stream_id,
+			   int32_t partition, const char *topic)
+{
+	if (txn_meta_has_stream(m, stream_id))
+		return 0;
+	struct txn_partition *p = realloc(m->parts, (m->part_count + 1) * sizeof *p);
+	if (!p)
+		return SL_ENOMEM;
+	m->parts = p;
+	char *t = strdup(topic);
+	if (!t)
+		return SL_ENOMEM;
+	m->parts[m->part_count++] = (struct txn_partition){stream_id, partition, t};
+	return 0;
+}
+
+int txn_meta_add_group(struct txn_meta *m, const char *group)
+{
+	if (txn_meta_has_group(m, group))
+		return 0;
+	char **g = realloc(m->groups, (m->group_count + 1) * sizeof *g);
+	if (!g)
+		return SL_ENOMEM;
+	m->groups = g;
+	char *s = strdup(group);
+	if (!s)
+		return SL_ENOMEM;
+	m->groups[m->group_count++] = s;
+	return 0;
+}
+
+void txn_meta_clear_members(struct txn_meta *m)
+{
+	for (size_t i = 0; i < m->part_count; i++)
+		free(m->parts[i].topic);
+	for (size_t i = 0; i < m->group_count; i++)
+		free(m->groups[i]);
+	free(m->parts);
+	free(m->groups);
+	m->parts = NULL;
+	m->groups = NULL;
+	m->part_count = m->group_count = 0;
+}
+
+void txn_meta_free(struct txn_meta *m)
+{
+	txn_meta_clear_members(m);
+	free(m->id);
+	memset(m, 0, sizeof *m);
+}
