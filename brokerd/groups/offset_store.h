@@ -8,8 +8,8 @@
  * journal order, at open (replay) and as appends complete; it calls the
  * snapshot hook to have the coordinator write everything it holds.
  *
- * Appends are written and fdatasync'ed by the store's own thread with
- * group commit: whatever was submitted while a sync ran goes out in the
+ * Appends are written and fdatasync'ed by the thread of the store's
+ * journal writer (brokerd/journal/journal_writer.h) with group commit: whatever was submitted while a sync ran goes out in the
  * next write and sync.  Completions come back to the event loop through an
  * eventfd, in submission order: for each batch the store applies its
  * records, then calls its done callback.  So the loop never waits for the

@@ -10,29 +10,9 @@
 
 #include "brokerd/groups/group_args.h"
 #include "brokerd/server/request.h"
+#include "brokerd/txn/txn_answer.h"
 #include "brokerd/txn/txn_coordinator.h"
 #include "common/errors.h"
-
-/* Writes the response. */
-static void add_offsets_to_txn_write(struct request *req, int16_t err)
-{
-	struct kwriter *w = &req->w;
-	if (err == KERR_PRODUCER_FENCED && req->api_version < 2)
-		err = KERR_INVALID_PRODUCER_EPOCH;
-	kw_i32(w, 0);                                      /* ThrottleTimeMs */
-	kw_i16(w, err);                                    /* ErrorCode */
-	kw_tags(w);
-}
-
-/* The coordinator's answer to a request that waited. */
-static void add_offsets_to_txn_done(void *arg, int16_t err, int64_t producer_id,
-				    int16_t epoch)
-{
-	struct request *req = arg;
-	if (request_conn_alive(req))
-		add_offsets_to_txn_write(req, err);
-	request_complete(req);
-}
 
 int handle_add_offsets_to_txn(struct request *req)
 {
@@ -52,11 +32,11 @@ int handle_add_offsets_to_txn(struct request *req)
 		 : bad_group || !group[0]
 			 ? KERR_INVALID_GROUP_ID
 			 : txn_add(id, producer_id, epoch, NULL, 0, group,
-				   add_offsets_to_txn_done, req);
+				   txn_answer_deferred, req);
 	free(id);
 	free(group);
 	if (rc == TXN_WAIT)
 		return REQ_DEFERRED;
-	add_offsets_to_txn_write(req, (int16_t)rc);
+	txn_answer_write(req, (int16_t)rc);
 	return REQ_DONE;
 }

@@ -1,90 +1,42 @@
 /*
- * The transaction log (see txn_log.h): replay at open, the I/O thread with
- * group commit, completions on the loop.
+ * The transaction log (see txn_log.h): the framing and its checks, and
+ * the jobs the coordinator and the producer snapshots queue.  Replay,
+ * the I/O thread with group commit and completions on the loop are the
+ * journal writer's (brokerd/journal/journal_writer.h).
  *
- * Jobs go through two FIFO lists guarded by one mutex: `pending` (queued
- * by the loop, taken by the thread) and `done` (filled by the thread,
- * drained by the loop when the eventfd fires).  The thread writes every
- * consecutive APPEND job with one pwritev and one fdatasync; a REWRITE or
- * FILE job runs alone, after everything queued before it.
- *
- * Ownership: the log owns its files, thread and jobs; a job's bytes are
- * freed after delivery.  Threading: the journal fd and size belong to the
- * thread once it runs; everything else to the loop.  Durable: txn.journal
- * and the files written for others.
+ * Ownership: the log owns its writer and jobs; a job's bytes are freed
+ * after delivery.  Threading: the loop's, but for the exclusive jobs'
+ * functions, which run on the writer's thread.  Durable: txn.journal and
+ * the files written for others.
  */
 #include "brokerd/txn/txn_log.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/eventfd.h>
-#include <sys/uio.h>
-
-#include <event2/event.h>
 
 #include "brokerd/broker.h"
+#include "brokerd/journal/journal_writer.h"
 #include "common/bytes.h"
 #include "common/counters.h"
 #include "common/crc32c.h"
-#include "common/durable_file.h"
 #include "common/errors.h"
 #include "common/log.h"
 
-/* iovecs per pwritev call (IOV_MAX is 1024 on Linux). */
-#define TXN_LOG_IOV 256
-
-enum txn_job_kind { TXN_JOB_APPEND, TXN_JOB_REWRITE, TXN_JOB_FILE };
-
 struct txn_job {
-	struct txn_job *next;
-	enum txn_job_kind kind;
-	uint8_t *data;
+	struct journal_job jj;  /* first: the writer hands back &jj */
+	uint8_t *data;          /* frames, an image or a file's content */
 	size_t len;
-	char *path, *tmp;       /* FILE */
-	int err;
-	uint64_t journal_end;   /* set by the thread */
+	char *name;             /* a file job's name in the directory */
 	txn_log_done_fn done;
 	void *arg;
 };
 
 struct txn_log {
+	struct journal_writer *w;
 	txn_log_replay_fn replay;
 	void *replay_arg;
-	char *dir, *journal_path, *journal_tmp;
-	int dir_fd;
-	int fd;             /* the journal; the thread's once started */
-	uint64_t size;      /* journal bytes; the thread's once started */
-	int io_failed;      /* the thread's */
-
-	pthread_t thread;
-	int thread_started;
-	pthread_mutex_t mu;
-	pthread_cond_t cond;
-	struct txn_job *pending, **pending_tail;
-	struct txn_job *done, **done_tail;
-	int stop;
-	int efd;
-	struct event *wake;
-
-	/* the loop's */
-	uint64_t journal_end;
-	int failed;
+	size_t records;         /* replayed at open */
 };
-
-/* Returns "dir/name" in a new string, or NULL. */
-static char *txn_log_path(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
 
 int txn_log_frame(uint16_t type, const uint8_t *body, size_t len,
 		  uint8_t **out, size_t *out_len)
@@ -109,101 +61,48 @@ int txn_log_frame(uint16_t type, const uint8_t *body, size_t len,
 
 /* ---- replay ---- */
 
-/* What a frame at data looks like: 1 valid (*used set), 0 torn or
- * garbage, -1 a valid header that promises something we cannot read. */
-static int txn_log_frame_check(const uint8_t *data, size_t avail, size_t *used,
-			       const char **why)
+/* What a frame at data is (journal_replay.check). */
+static enum journal_frame txn_log_frame_check(const uint8_t *data, size_t avail,
+					      size_t *used, const char **why)
 {
 	if (avail < TXN_LOG_FRAME_BYTES) {
 		*why = "short header";
-		return 0;
+		return JOURNAL_FRAME_TORN;
 	}
 	if (be32_get(data) != TXN_LOG_MAGIC || be32_get(data + 16) != crc32c(data, 16)) {
 		*why = "bad magic or header CRC";
-		return 0;
+		return JOURNAL_FRAME_TORN;
 	}
 	uint32_t body_len = be32_get(data + 8);
 	if (be16_get(data + 4) != TXN_LOG_VERSION || body_len > TXN_LOG_MAX_BODY) {
 		*why = "unsupported format version or body length";
-		return -1;
+		return JOURNAL_FRAME_BAD;
 	}
 	if (body_len > avail - TXN_LOG_FRAME_BYTES) {
 		*why = "body runs past the end";
-		return 0;
+		return JOURNAL_FRAME_TORN;
 	}
 	if (be32_get(data + 12) != crc32c(data + TXN_LOG_FRAME_BYTES, body_len)) {
 		*why = "bad body CRC";
-		return 0;
+		return JOURNAL_FRAME_TORN;
 	}
 	*used = TXN_LOG_FRAME_BYTES + body_len;
-	return 1;
+	return JOURNAL_FRAME_VALID;
 }
 
-/* Whether a valid frame starts anywhere after off: tells a torn tail from
- * damage in the middle of the journal. */
-static int txn_log_valid_after(const uint8_t *data, size_t len, size_t off)
+/* Hands one checked frame to the coordinator (journal_replay.apply). */
+static int txn_log_apply(void *arg, const uint8_t *frame, size_t len, size_t off)
 {
-	for (size_t p = off + 1; p + TXN_LOG_FRAME_BYTES <= len; p++) {
-		size_t used;
-		const char *why;
-		if (txn_log_frame_check(data + p, len - p, &used, &why) == 1)
-			return 1;
+	struct txn_log *log = arg;
+	if (log->replay(log->replay_arg, be16_get(frame + 6),
+			frame + TXN_LOG_FRAME_BYTES, len - TXN_LOG_FRAME_BYTES)) {
+		log_error("txn: %s: record at offset %zu does not decode; "
+			  "refusing to start without it",
+			  journal_writer_path(log->w), off);
+		return -1;
 	}
+	log->records++;
 	return 0;
-}
-
-/* Replays the journal, cutting a torn tail. */
-static int txn_log_replay(struct txn_log *log)
-{
-	uint8_t *data;
-	size_t len;
-	int rc = durable_file_read(log->journal_path, &data, &len);
-	if (rc)
-		return rc;
-	size_t off = 0, records = 0;
-	while (off < len) {
-		size_t used;
-		const char *why = NULL;
-		int c = txn_log_frame_check(data + off, len - off, &used, &why);
-		if (c < 0) {
-			log_error("txn: %s: record at offset %zu: %s; refusing to "
-				  "guess what it meant", log->journal_path, off, why);
-			rc = SL_ECORRUPT;
-			break;
-		}
-		if (c == 0) {
-			if (txn_log_valid_after(data, len, off))
-				log_error("txn: %s: record at offset %zu: %s, yet a "
-					  "valid record follows: the journal is "
-					  "damaged; dropping %zu bytes",
-					  log->journal_path, off, why, len - off);
-			else
-				log_warn("txn: %s: torn tail at offset %zu: %s; "
-					 "dropping %zu bytes", log->journal_path,
-					 off, why, len - off);
-			if (ftruncate(log->fd, (off_t)off) < 0 || fdatasync(log->fd) < 0) {
-				log_error("txn: cut %s at %zu: %s", log->journal_path,
-					  off, strerror(errno));
-				rc = SL_EIO;
-			}
-			break;
-		}
-		if (log->replay(log->replay_arg, be16_get(data + off + 6),
-				data + off + TXN_LOG_FRAME_BYTES,
-				used - TXN_LOG_FRAME_BYTES)) {
-			log_error("txn: %s: record at offset %zu does not decode; "
-				  "refusing to start without it", log->journal_path, off);
-			rc = SL_ECORRUPT;
-			break;
-		}
-		records++;
-		off += used;
-	}
-	free(data);
-	log->size = log->journal_end = off;
-	if (!rc)
-		log_info("txn: replayed %zu records of %s", records, log->journal_path);
-	return rc;
 }
 
 int txn_log_open(const char *dir, txn_log_replay_fn fn, void *arg,
@@ -215,350 +114,138 @@ int txn_log_open(const char *dir, txn_log_replay_fn fn, void *arg,
 		return SL_ENOMEM;
 	log->replay = fn;
 	log->replay_arg = arg;
-	log->fd = log->dir_fd = log->efd = -1;
-	log->pending_tail = &log->pending;
-	log->done_tail = &log->done;
-	pthread_mutex_init(&log->mu, NULL);
-	pthread_cond_init(&log->cond, NULL);
-	log->dir = strdup(dir);
-	log->journal_path = txn_log_path(dir, "txn.journal");
-	log->journal_tmp = txn_log_path(dir, "txn.journal.tmp");
-	int rc = SL_ENOMEM;
-	if (!log->dir || !log->journal_path || !log->journal_tmp)
-		goto fail;
-	rc = SL_EIO;
-	log->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (log->dir_fd < 0) {
-		log_error("txn: open directory %s: %s", dir, strerror(errno));
-		goto fail;
+	int rc = journal_writer_open(dir, "txn.journal", "txn", &log->w);
+	if (!rc) {
+		struct journal_replay r = {txn_log_frame_check, txn_log_apply,
+					   log, TXN_LOG_FRAME_BYTES};
+		rc = journal_writer_replay(log->w, &r);
 	}
-	unlink(log->journal_tmp); /* a rewrite that did not finish */
-	int created = 1;
-	log->fd = open(log->journal_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (log->fd < 0 && errno == EEXIST) {
-		created = 0;
-		log->fd = open(log->journal_path, O_RDWR | O_CLOEXEC);
+	if (rc) {
+		txn_log_close(log);
+		return rc;
 	}
-	if (log->fd < 0) {
-		log_error("txn: open %s: %s", log->journal_path, strerror(errno));
-		goto fail;
-	}
-	if (created && fsync(log->dir_fd) < 0) {
-		log_error("txn: fsync of directory %s: %s", dir, strerror(errno));
-		goto fail;
-	}
-	rc = txn_log_replay(log);
-	if (rc)
-		goto fail;
+	log_info("txn: replayed %zu records of %s", log->records,
+		 journal_writer_path(log->w));
 	*out = log;
 	return 0;
-fail:
-	txn_log_close(log);
-	return rc;
-}
-
-/* ---- the I/O thread ---- */
-
-/* Writes the n iov pieces in full at off; returns 0 or -1 with errno set. */
-static int txn_log_pwritev_all(int fd, struct iovec *iov, int n, off_t off)
-{
-	while (n > 0) {
-		ssize_t w = pwritev(fd, iov, n, off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		off += w;
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
-/* Writes a round of APPEND jobs and syncs once; sets each job's result. */
-static void txn_log_write_round(struct txn_log *log, struct txn_job *first)
-{
-	int err = log->io_failed ? SL_EIO : 0;
-	uint64_t start = log->size, off = log->size;
-	struct iovec iov[TXN_LOG_IOV];
-	struct txn_job *job = first;
-	while (job && !err) {
-		int n = 0;
-		uint64_t bytes = 0;
-		for (; job && n < TXN_LOG_IOV; job = job->next) {
-			iov[n].iov_base = job->data;
-			iov[n].iov_len = job->len;
-			bytes += job->len;
-			n++;
-		}
-		if (txn_log_pwritev_all(log->fd, iov, n, (off_t)off) < 0) {
-			log_error("txn: write %s at %llu: %s", log->journal_path,
-				  (unsigned long long)off, strerror(errno));
-			err = SL_EIO;
-		}
-		off += bytes;
-	}
-	if (!err && fdatasync(log->fd) < 0) {
-		log_error("txn: fdatasync %s: %s", log->journal_path, strerror(errno));
-		err = SL_EIO;
-	}
-	if (err && !log->io_failed) {
-		log->io_failed = 1;
-		/* leave no partial record for a restart to puzzle over */
-		if (ftruncate(log->fd, (off_t)start) < 0)
-			log_error("txn: cut %s back to %llu: %s", log->journal_path,
-				  (unsigned long long)start, strerror(errno));
-		log_error("txn: %s failed; refusing further transaction changes "
-			  "until brokerd restarts", log->journal_path);
-	}
-	if (!err)
-		log->size = off;
-	for (job = first; job; job = job->next) {
-		job->err = err;
-		job->journal_end = log->size;
-	}
-}
-
-/* Replaces the journal by the image (the loop's compaction). */
-static void txn_log_do_rewrite(struct txn_log *log, struct txn_job *job)
-{
-	job->err = log->io_failed ? SL_EIO : 0;
-	if (!job->err) {
-		struct iovec v = {job->data, job->len};
-		job->err = durable_file_write(log->dir_fd, log->journal_path,
-					      log->journal_tmp, &v, 1);
-	}
-	if (!job->err) {
-		/* the old fd now names an unlinked file: appends go to the new */
-		int fd = open(log->journal_path, O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			log_error("txn: reopen %s: %s; refusing further transaction "
-				  "changes", log->journal_path, strerror(errno));
-			log->io_failed = 1;
-			job->err = SL_EIO;
-		} else {
-			close(log->fd);
-			log->fd = fd;
-			log->size = job->len;
-		}
-	}
-	job->journal_end = log->size;
-}
-
-/* Writes a whole file for someone else. */
-static void txn_log_do_file(struct txn_log *log, struct txn_job *job)
-{
-	struct iovec v = {job->data, job->len};
-	job->err = durable_file_write(log->dir_fd, job->path, job->tmp, &v, 1);
-	job->journal_end = log->size;
-}
-
-/* The thread: rounds until told to stop with nothing left queued. */
-static void *txn_log_main(void *arg)
-{
-	struct txn_log *log = arg;
-	pthread_mutex_lock(&log->mu);
-	for (;;) {
-		while (!log->pending && !log->stop)
-			pthread_cond_wait(&log->cond, &log->mu);
-		if (!log->pending)
-			break;
-		struct txn_job *first = log->pending, *last = first;
-		if (first->kind == TXN_JOB_APPEND)
-			while (last->next && last->next->kind == TXN_JOB_APPEND)
-				last = last->next;
-		log->pending = last->next;
-		if (!log->pending)
-			log->pending_tail = &log->pending;
-		last->next = NULL;
-		pthread_mutex_unlock(&log->mu);
-
-		if (first->kind == TXN_JOB_APPEND)
-			txn_log_write_round(log, first);
-		else if (first->kind == TXN_JOB_REWRITE)
-			txn_log_do_rewrite(log, first);
-		else
-			txn_log_do_file(log, first);
-
-		pthread_mutex_lock(&log->mu);
-		*log->done_tail = first;
-		log->done_tail = &last->next;
-		pthread_mutex_unlock(&log->mu);
-		uint64_t one = 1;
-		while (write(log->efd, &one, sizeof one) < 0 && errno == EINTR)
-			;
-		pthread_mutex_lock(&log->mu);
-	}
-	pthread_mutex_unlock(&log->mu);
-	return NULL;
-}
-
-/* ---- the loop side ---- */
-
-/* Frees a job and what it holds. */
-static void txn_job_free(struct txn_job *job)
-{
-	free(job->data);
-	free(job->path);
-	free(job->tmp);
-	free(job);
-}
-
-/* Delivers every completed job in order. */
-static void txn_log_deliver(struct txn_log *log)
-{
-	pthread_mutex_lock(&log->mu);
-	struct txn_job *job = log->done;
-	log->done = NULL;
-	log->done_tail = &log->done;
-	pthread_mutex_unlock(&log->mu);
-	while (job) {
-		struct txn_job *next = job->next;
-		log->journal_end = job->journal_end;
-		if (job->kind == TXN_JOB_APPEND && job->err)
-			log->failed = 1;
-		else if (job->kind == TXN_JOB_APPEND && broker.counters)
-			COUNTER_ADD(txn_journal_bytes, job->len);
-		if (job->done)
-			job->done(job->arg, job->err);
-		txn_job_free(job);
-		job = next;
-	}
-}
-
-/* libevent: the thread finished a round. */
-static void txn_log_on_wake(evutil_socket_t fd, short what, void *arg)
-{
-	uint64_t n;
-	while (read(fd, &n, sizeof n) < 0 && errno == EINTR)
-		;
-	txn_log_deliver(arg);
 }
 
 int txn_log_start(struct txn_log *log, struct event_base *base)
 {
-	log->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (log->efd < 0) {
-		log_error("txn: eventfd: %s", strerror(errno));
-		return SL_EIO;
-	}
-	log->wake = event_new(base, log->efd, EV_READ | EV_PERSIST, txn_log_on_wake, log);
-	if (!log->wake || event_add(log->wake, NULL)) {
-		log_error("txn: cannot register the completion event");
-		return SL_EIO;
-	}
-	int rc = pthread_create(&log->thread, NULL, txn_log_main, log);
-	if (rc) {
-		log_error("txn: start I/O thread: %s", strerror(rc));
-		return SL_EIO;
-	}
-	log->thread_started = 1;
-	return 0;
+	return journal_writer_start(log->w, base);
 }
 
-/* Queues a job for the thread, or frees it and fails. */
-static int txn_log_queue(struct txn_log *log, struct txn_job *job)
-{
-	if (!log->thread_started || (job->kind != TXN_JOB_FILE && log->failed)) {
-		txn_job_free(job);
-		return SL_EIO;
-	}
-	job->next = NULL;
-	pthread_mutex_lock(&log->mu);
-	*log->pending_tail = job;
-	log->pending_tail = &job->next;
-	pthread_cond_signal(&log->cond);
-	pthread_mutex_unlock(&log->mu);
-	return 0;
-}
+/* ---- jobs ---- */
 
 /* A new job holding data (taken); NULL (data freed) when out of memory. */
-static struct txn_job *txn_job_new(enum txn_job_kind kind, uint8_t *data,
-				   size_t len, txn_log_done_fn done, void *arg)
+static struct txn_job *txn_job_new(uint8_t *data, size_t len,
+				   txn_log_done_fn done, void *arg)
 {
 	struct txn_job *job = calloc(1, sizeof *job);
 	if (!job) {
 		free(data);
 		return NULL;
 	}
-	*job = (struct txn_job){.kind = kind, .data = data, .len = len,
-				.done = done, .arg = arg};
+	job->data = data;
+	job->len = len;
+	job->done = done;
+	job->arg = arg;
 	return job;
+}
+
+/* Frees a job and what it holds. */
+static void txn_job_free(struct txn_job *job)
+{
+	free(job->data);
+	free(job->name);
+	free(job);
+}
+
+/* The writer is done with a job: count it, tell the submitter, free it. */
+static void txn_job_done(struct journal_job *jj, int err)
+{
+	struct txn_job *job = (struct txn_job *)jj;
+	if (!jj->run && !err && broker.counters)
+		COUNTER_ADD(txn_journal_bytes, job->len);
+	if (job->done)
+		job->done(job->arg, err);
+	txn_job_free(job);
+}
+
+/* Replaces the journal by the image (the coordinator's compaction). */
+static int txn_job_rewrite(struct journal_writer *w, struct journal_job *jj)
+{
+	struct txn_job *job = (struct txn_job *)jj;
+	struct iovec v = {job->data, job->len};
+	return journal_writer_replace(w, &v, 1);
+}
+
+/* Writes a whole file for someone else. */
+static int txn_job_file(struct journal_writer *w, struct journal_job *jj)
+{
+	struct txn_job *job = (struct txn_job *)jj;
+	struct iovec v = {job->data, job->len};
+	return journal_writer_write_file(w, job->name, &v, 1);
 }
 
 int txn_log_append(struct txn_log *log, uint8_t *frames, size_t len,
 		   txn_log_done_fn done, void *arg)
 {
-	struct txn_job *job = txn_job_new(TXN_JOB_APPEND, frames, len, done, arg);
-	return job ? txn_log_queue(log, job) : SL_ENOMEM;
+	struct txn_job *job = txn_job_new(frames, len, done, arg);
+	if (!job)
+		return SL_ENOMEM;
+	int rc = journal_writer_append(log->w, &job->jj, job->data, job->len,
+				       txn_job_done);
+	if (rc)
+		txn_job_free(job);
+	return rc;
 }
 
 int txn_log_rewrite(struct txn_log *log, uint8_t *image, size_t len,
 		    txn_log_done_fn done, void *arg)
 {
-	struct txn_job *job = txn_job_new(TXN_JOB_REWRITE, image, len, done, arg);
-	return job ? txn_log_queue(log, job) : SL_ENOMEM;
+	struct txn_job *job = txn_job_new(image, len, done, arg);
+	if (!job)
+		return SL_ENOMEM;
+	/* after a failed append the image may hold changes that were refused */
+	int rc = journal_writer_failed(log->w)
+			 ? SL_EIO
+			 : journal_writer_run(log->w, &job->jj, txn_job_rewrite,
+					      txn_job_done);
+	if (rc)
+		txn_job_free(job);
+	return rc;
 }
 
 int txn_log_write_file(struct txn_log *log, const char *name, uint8_t *data,
 		       size_t len, txn_log_done_fn done, void *arg)
 {
-	struct txn_job *job = txn_job_new(TXN_JOB_FILE, data, len, done, arg);
+	struct txn_job *job = txn_job_new(data, len, done, arg);
 	if (!job)
 		return SL_ENOMEM;
-	char tmp[256];
-	snprintf(tmp, sizeof tmp, "%s.tmp", name);
-	job->path = txn_log_path(log->dir, name);
-	job->tmp = txn_log_path(log->dir, tmp);
-	if (!job->path || !job->tmp) {
+	job->name = strdup(name);
+	int rc = job->name ? journal_writer_run(log->w, &job->jj, txn_job_file,
+						txn_job_done)
+			   : SL_ENOMEM;
+	if (rc)
 		txn_job_free(job);
-		return SL_ENOMEM;
-	}
-	return txn_log_queue(log, job);
+	return rc;
 }
 
 int txn_log_failed(const struct txn_log *log)
 {
-	return log->failed;
+	return journal_writer_failed(log->w);
 }
 
 uint64_t txn_log_bytes(const struct txn_log *log)
 {
-	return log->journal_end;
+	return journal_writer_bytes(log->w);
 }
 
 void txn_log_close(struct txn_log *log)
 {
 	if (!log)
 		return;
-	if (log->thread_started) {
-		pthread_mutex_lock(&log->mu);
-		log->stop = 1;
-		pthread_cond_signal(&log->cond);
-		pthread_mutex_unlock(&log->mu);
-		pthread_join(log->thread, NULL);
-		log->thread_started = 0;
-		txn_log_deliver(log);
-	}
-	if (log->wake)
-		event_free(log->wake);
-	if (log->efd >= 0)
-		close(log->efd);
-	if (log->fd >= 0)
-		close(log->fd);
-	if (log->dir_fd >= 0)
-		close(log->dir_fd);
-	pthread_mutex_destroy(&log->mu);
-	pthread_cond_destroy(&log->cond);
-	free(log->dir);
-	free(log->journal_path);
-	free(log->journal_tmp);
+	journal_writer_close(log->w);
 	free(log);
 }

@@ -1,11 +1,11 @@
 /*
  * The transaction log: <data.dir>/txn.journal, an append-only file of
  * framed records that the transaction coordinator writes (txn_record.h
- * says what they hold), made durable by a thread of its own with group
- * commit, like the offset store: whatever was submitted while a sync ran
- * goes out in the next write and fdatasync.  Completions come back to the
- * event loop through an eventfd, in submission order, so the loop never
- * waits for the disk.
+ * says what they hold), made durable by a journal writer
+ * (brokerd/journal/journal_writer.h), a thread of its own with group
+ * commit: whatever was submitted while a sync ran goes out in the next
+ * write and fdatasync.  Completions come back to the event loop in
+ * submission order, so the loop never waits for the disk.
  *
  * Frame (TXN_LOG_FRAME_BYTES), the layout of the catalog's records with
  * its own magic: magic u32, format version u16, type u16, body length u32,
