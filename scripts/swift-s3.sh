@@ -236,17 +236,18 @@ log_tail()
 	tail -n 20 "$logd/$1.log" >&2
 }
 
-# Waits until every process listens and the proxy answers its healthcheck;
-# fails (with the log of the culprit, named in failed_proc) when one exits
-# or time runs out.
+# Waits until every process named (all of them by default) listens, and,
+# when the proxy is among them, answers its healthcheck; fails (with the
+# log of the culprit, named in failed_proc) when one exits or time runs
+# out.
 ready_wait()
 {
-	local deadline name pid waiting
+	local deadline name pid waiting names=${1:-$PROCS}
 	failed_proc=
 	deadline=$(($(now_ms) + READY_TIMEOUT * 1000))
 	while :; do
 		waiting=
-		for name in $PROCS; do
+		for name in $names; do
 			if ! pid=$(proc_pid "$name"); then
 				echo "swift-s3: $name exited during start" >&2
 				log_tail "$name"
@@ -255,8 +256,11 @@ ready_wait()
 			fi
 			proc_listens "$pid" "$(proc_port "$name")" || waiting=$name
 		done
-		if [ -z "$waiting" ] && http_ok "$PROXY_PORT" /healthcheck; then
-			return 0
+		if [ -z "$waiting" ]; then
+			case " $names " in
+			*" proxy-server "*) http_ok "$PROXY_PORT" /healthcheck && return 0 ;;
+			*) return 0 ;;
+			esac
 		fi
 		if [ "$(now_ms)" -ge "$deadline" ]; then
 			failed_proc=${waiting:-proxy-server}
@@ -395,6 +399,10 @@ launch()
 		die "building the rings failed"
 	fi
 	echo "$ACCOUNT_PORT $CONTAINER_PORT $OBJECT_PORT" >"$etc/rings.ports"
+	# the proxy last, once the servers behind it listen: a client retrying
+	# across a restart must not be told by a half-started Swift that its
+	# bucket does not exist
+	ready_wait "${PROCS% proxy-server}" || return 1
 	proc_start proxy-server
 	ready_wait
 }

@@ -23,7 +23,7 @@ the offset its acknowledgement named.
 import sys
 import time
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 
@@ -37,12 +37,27 @@ def fail(fmt, *args):
 
 
 def create(boot, topic, partitions):
+    # the admin request reaches the controller brokerd advertises: the
+    # proxy, whose faults may cut it after brokerd acted on it.  Retry;
+    # TOPIC_ALREADY_EXISTS after a cut attempt means the first one worked.
     admin = AdminClient({"bootstrap.servers": boot})
-    fs = admin.create_topics([NewTopic(topic, partitions, 1)], request_timeout=15)
-    try:
-        fs[topic].result()
-    except Exception as e:  # noqa: BLE001 - any failure ends the test
-        fail("CreateTopics %s: %s", topic, e)
+    cut = False
+    for attempt in range(10):
+        fs = admin.create_topics([NewTopic(topic, partitions, 1)], request_timeout=15)
+        try:
+            fs[topic].result()
+            return
+        except KafkaException as e:
+            err = e.args[0]
+            if cut and err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                return
+            if err.code() not in (KafkaError._TRANSPORT, KafkaError._TIMED_OUT,
+                                  KafkaError.REQUEST_TIMED_OUT):
+                fail("CreateTopics %s: %s", topic, e)
+            note("CreateTopics %s: %s (attempt %d); retrying", topic, err, attempt + 1)
+            cut = True
+            time.sleep(0.2)
+    fail("CreateTopics %s: no answer in 10 attempts", topic)
 
 
 def produce(boot, topic, partitions, count, ack_path):

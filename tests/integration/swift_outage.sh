@@ -67,8 +67,10 @@ failed=$(($(shm_counter uploader_errors) - err0 + $(broker_status objstore.s3.re
 sl_note "during the outage: $refused batches answered REQUEST_TIMED_OUT, $failed failed S3 attempts (uploaderd and brokerd)"
 [ "$refused" -gt 0 ] || sl_fail "no produce was refused while the WAL was full"
 [ "$failed" -gt 0 ] || sl_fail "no failed S3 attempt was counted while Swift was down"
+# the failure is logged by whichever of the two was talking to S3
 grep -q "upload: PUT of object .* failed: .*onnect" "$SL_BROKER_DIR/uploaderd.log" ||
-	{ uploader_log_tail; sl_fail "uploaderd logged no failed PUT naming the connection"; }
+	grep -q "catalog mirror: .*onnect" "$SL_BROKER_DIR/brokerd.log" ||
+	{ uploader_log_tail; sl_fail "neither uploaderd nor brokerd logged a failed PUT naming the connection"; }
 
 sl_check "Swift back: uploads resume, the WAL drains, the producer completes"
 swift_start "$SW_PORT"
