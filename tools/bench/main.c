@@ -2,17 +2,21 @@
  * sluice-bench: measures the machine's disk limits and a Kafka cluster's
  * produce throughput and latency (brokerd, and librdkafka's mock cluster as
  * the reference) in one run, and with --s3-config brokerd's path to and
- * from object storage (fill, catch-up read, raw GETs); see --help and
+ * from object storage (fill, catch-up read, raw GETs) and compaction (write
+ * amplification, requests per GB, produce latency while compactd
+ * rewrites); see --help and
  * BENCHMARKS.md.  main() parses options and runs the parts in order; each
  * part is its own file.  Nothing durable but the --json report.
  */
 #include "autoconfig.h"
 
 #include "tools/bench/bench.h"
+#include "tools/bench/compactbench.h"
 #include "tools/bench/disk.h"
 #include "tools/bench/mock.h"
 #include "tools/bench/procmem.h"
 #include "tools/bench/report.h"
+#include "tools/bench/report_compact.h"
 #include "tools/bench/s3bench.h"
 #include "tools/bench/s3target.h"
 #include "tools/bench/txn_bench.h"
@@ -43,7 +47,10 @@ static void usage(FILE *out)
 "                       all three); paced (broker and mock without phase (a));\n"
 "                       fill,catchup (need --s3-config; run in that order);\n"
 "                       rawget (only the raw GETs of catchup); eos (brokerd\n"
-"                       with idempotence off and on, then transactions)\n"
+"                       with idempotence off and on, then transactions);\n"
+"                       compact (needs --s3-config and the compactd commands:\n"
+"                       paced phases with compactd stopped and running, write\n"
+"                       amplification and S3 requests per GB)\n"
 "  --bootstrap H:P      brokerd address (default 127.0.0.1:9092)\n"
 "  --topic NAME         topic, created with 4 partitions if missing (default sluice-bench)\n"
 "  --partitions N       partitions when creating the topic (default 4)\n"
@@ -69,6 +76,13 @@ static void usage(FILE *out)
 "  --get-parallel N     raw GETs in flight (default 8)\n"
 "  --get-range BYTES    size of the ranged raw GETs (default 1M)\n"
 "  --txn-records N      eos: records per transaction (default 100)\n"
+"  --compactd-start CMD compact: run by sh to start compactd (exit 0 once running)\n"
+"  --compactd-stop CMD  compact: run by sh to stop compactd (exit 0 once gone)\n"
+"  --compact-pairs N    compact: pairs of phases, stopped then running (default 3)\n"
+"  --compact-wait SEC   compact: longest wait for compactd's first write after\n"
+"                       its start (default 120)\n"
+"  --settle-timeout SEC compact: longest wait, after the last phase, for\n"
+"                       compactd to find nothing more to do (default 300)\n"
 "  --serve-mock         only start a mock cluster (1 broker, --topic with\n"
 "                       --partitions), print its bootstrap address on stdout\n"
 "                       and serve until SIGINT or SIGTERM\n"
@@ -134,6 +148,8 @@ static unsigned parse_only(const char *list)
 			parts |= BENCH_PART_RAWGET;
 		else if (strcmp(tok, "eos") == 0)
 			parts |= BENCH_PART_EOS;
+		else if (strcmp(tok, "compact") == 0)
+			parts |= BENCH_PART_COMPACT;
 		else
 			return 0;
 	}
@@ -178,6 +194,27 @@ static int run_mock(const struct bench_opts *opts, struct workload_result *res)
 	return rc;
 }
 
+/* Prints the report with the compaction section before its "result:" line
+ * (report.c does not know the compaction part). */
+static void print_with_compact(const struct report *rep, const struct bench_opts *opts,
+			       const struct compactbench_result *compact)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	if (mem == NULL)
+		log_fatal("out of memory");
+	report_print(mem, rep);
+	fclose(mem);
+	char *result = strstr(buf, "result: ");
+	if (result == NULL)
+		result = buf + len;
+	fwrite(buf, 1, (size_t)(result - buf), stdout);
+	report_compact_print(stdout, opts, compact);
+	fputs(result, stdout);
+	free(buf);
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_opts opts = {
@@ -199,12 +236,18 @@ int main(int argc, char **argv)
 		.drain_timeout_s = 300,
 		.txn_records = 100,
 	};
+	struct compactbench_opts copts = {
+		.pairs = 3,
+		.work_timeout_s = 120,
+		.settle_timeout_s = 300,
+	};
 	enum {
 		OPT_ONLY = 256, OPT_BOOTSTRAP, OPT_TOPIC, OPT_PARTITIONS, OPT_DURATION,
 		OPT_RATE, OPT_RECORD, OPT_LINGER, OPT_FETCH_WAIT, OPT_DISK_DIR, OPT_DISK_MIB, OPT_DISK_ITERS,
 		OPT_PID, OPT_PIDFILE, OPT_CACHE, OPT_JSON, OPT_SERVE, OPT_S3_CONFIG, OPT_FILL_MB,
 		OPT_DRAIN_TIMEOUT, OPT_RESTART_CMD, OPT_GET_PARALLEL, OPT_GET_RANGE,
-		OPT_TXN_RECORDS,
+		OPT_TXN_RECORDS, OPT_COMPACTD_START, OPT_COMPACTD_STOP, OPT_COMPACT_PAIRS,
+		OPT_COMPACT_WAIT, OPT_SETTLE_TIMEOUT,
 	};
 	static const struct option longopts[] = {
 		{ "only", required_argument, NULL, OPT_ONLY },
@@ -231,6 +274,11 @@ int main(int argc, char **argv)
 		{ "get-parallel", required_argument, NULL, OPT_GET_PARALLEL },
 		{ "get-range", required_argument, NULL, OPT_GET_RANGE },
 		{ "txn-records", required_argument, NULL, OPT_TXN_RECORDS },
+		{ "compactd-start", required_argument, NULL, OPT_COMPACTD_START },
+		{ "compactd-stop", required_argument, NULL, OPT_COMPACTD_STOP },
+		{ "compact-pairs", required_argument, NULL, OPT_COMPACT_PAIRS },
+		{ "compact-wait", required_argument, NULL, OPT_COMPACT_WAIT },
+		{ "settle-timeout", required_argument, NULL, OPT_SETTLE_TIMEOUT },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -304,6 +352,16 @@ int main(int argc, char **argv)
 			bad = parse_size(optarg, &u) < 0 || u == 0 || u > 100000;
 			opts.txn_records = (int)u;
 			break;
+		case OPT_COMPACTD_START: copts.start_cmd = optarg; break;
+		case OPT_COMPACTD_STOP: copts.stop_cmd = optarg; break;
+		case OPT_COMPACT_PAIRS:
+			bad = parse_size(optarg, &u) < 0 || u == 0 || u > COMPACTBENCH_MAX_PAIRS;
+			copts.pairs = (int)u;
+			break;
+		case OPT_COMPACT_WAIT: bad = parse_positive(optarg, &copts.work_timeout_s) < 0; break;
+		case OPT_SETTLE_TIMEOUT:
+			bad = parse_positive(optarg, &copts.settle_timeout_s) < 0;
+			break;
 		case 'V': printf("sluice-bench %s (librdkafka %s)\n", PACKAGE_VERSION,
 				 rd_kafka_version_str()); return 0;
 		case 'h': usage(stdout); return 0;
@@ -324,9 +382,15 @@ int main(int argc, char **argv)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	if (serve)
 		return serve_mock(&opts);
-	if ((opts.parts & (BENCH_PART_FILL | BENCH_PART_CATCHUP | BENCH_PART_RAWGET)) &&
+	if ((opts.parts & (BENCH_PART_FILL | BENCH_PART_CATCHUP | BENCH_PART_RAWGET |
+			   BENCH_PART_COMPACT)) &&
 	    opts.s3_config == NULL) {
-		fprintf(stderr, "sluice-bench: fill, catchup and rawget need --s3-config\n");
+		fprintf(stderr, "sluice-bench: fill, catchup, rawget and compact need --s3-config\n");
+		return EXIT_USAGE;
+	}
+	if ((opts.parts & BENCH_PART_COMPACT) &&
+	    (copts.start_cmd == NULL || copts.stop_cmd == NULL)) {
+		fprintf(stderr, "sluice-bench: compact needs --compactd-start and --compactd-stop\n");
 		return EXIT_USAGE;
 	}
 	/* paced is broker without phase (a); broker alone has it. */
@@ -360,6 +424,7 @@ int main(int argc, char **argv)
 	struct s3bench_catchup *catchup = NULL;
 	struct workload_result *eos[REPORT_EOS_MODES] = {NULL};
 	struct txn_bench_result *txn = NULL;
+	struct compactbench_result *compact = NULL;
 	if (opts.parts & BENCH_PART_DISK) {
 		disk = malloc(sizeof *disk);
 		if (disk == NULL)
@@ -447,6 +512,16 @@ int main(int argc, char **argv)
 		}
 		rep.catchup = catchup;
 	}
+	if (opts.parts & BENCH_PART_COMPACT) {
+		compact = malloc(sizeof *compact);
+		if (compact == NULL)
+			log_fatal("out of memory");
+		log_info("compact: %s, topic %s, %d pairs", opts.bootstrap, opts.topic, copts.pairs);
+		if (compactbench_run(&opts, &copts, &target, compact) != 0) {
+			log_error("compact: %s", compact->error);
+			rep.ok = 0;
+		}
+	}
 	if (opts.parts & BENCH_PART_MOCK) {
 		mockres = malloc(sizeof *mockres);
 		if (mockres == NULL)
@@ -459,8 +534,13 @@ int main(int argc, char **argv)
 		rep.mock = mockres;
 	}
 
-	report_print(stdout, &rep);
-	if (opts.json_path != NULL && report_json_write(&rep, opts.json_path) != 0) {
+	if (compact != NULL)
+		print_with_compact(&rep, &opts, compact);
+	else
+		report_print(stdout, &rep);
+	if (opts.json_path != NULL &&
+	    (compact != NULL ? report_compact_json_write(&rep, compact, opts.json_path)
+			     : report_json_write(&rep, opts.json_path)) != 0) {
 		log_error("cannot write %s", opts.json_path);
 		rep.ok = 0;
 	}
@@ -472,6 +552,7 @@ int main(int argc, char **argv)
 	for (int m = 0; m < REPORT_EOS_MODES; m++)
 		free(eos[m]);
 	free(txn);
+	free(compact);
 	if (have_target)
 		s3target_free(&target);
 	return rep.ok ? 0 : 1;
