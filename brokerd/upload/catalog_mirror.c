@@ -31,6 +31,7 @@ struct mirror_put {
 	uint8_t *bytes;
 	size_t len;
 	int done;
+	int in_flight;    /* the object store holds bytes; its callback frees */
 };
 
 struct mirror_waiter {
@@ -94,8 +95,12 @@ static void mirror_on_retry(evutil_socket_t fd, short what, void *arg)
 static void mirror_on_journal_put(void *arg, const struct objstore_result *res)
 {
 	struct mirror_put *p = arg;
-	if (!mirror_os)
-		return; /* stopping: freed by catalog_mirror_stop */
+	p->in_flight = 0;
+	if (!mirror_os) { /* stopped: catalog_mirror_stop left it to us */
+		free(p->bytes);
+		free(p);
+		return;
+	}
 	if (res->status) {
 		log_error("catalog mirror: journal record %" PRIu64 ": %s; retrying",
 			  p->seq, res->error);
@@ -112,6 +117,7 @@ static void mirror_put_start(struct mirror_put *p)
 {
 	char key[64];
 	snprintf(key, sizeof key, MIRROR_JOURNAL_PREFIX "%016" PRIx64, p->seq);
+	p->in_flight = 1;
 	objstore_put(mirror_os, key, p->bytes, p->len, mirror_on_journal_put, p);
 }
 
@@ -276,10 +282,12 @@ uint64_t catalog_mirror_pending(void)
 
 void catalog_mirror_stop(void)
 {
-	mirror_os = NULL; /* callbacks that still arrive do nothing */
+	mirror_os = NULL; /* callbacks that still arrive only free their put */
 	while (puts_head) {
 		struct mirror_put *p = puts_head;
 		puts_head = p->next;
+		if (p->in_flight)
+			continue; /* the store still reads its bytes */
 		free(p->bytes);
 		free(p);
 	}
