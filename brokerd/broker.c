@@ -226,6 +226,7 @@ int broker_start(struct event_base *base, void *values)
 	block_cache_start(broker.objstore, (uint64_t)cfg->block_cache_bytes, fetch_wake_all);
 	if (wal_start(broker.wal, base, durable_on_wal, NULL) < 0)
 		return -1;
+	wal_set_memory(broker.wal, durable_lend, NULL);
 	if (regions_start(base, uploaded > wal_trim(broker.wal) ? uploaded : wal_trim(broker.wal)) < 0)
 		return -1;
 	regions_on_durable(wal_durable(broker.wal));

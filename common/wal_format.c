@@ -49,17 +49,17 @@ int wal_format_header_get(const uint8_t *slot, struct wal_header *h,
 	return 0;
 }
 
-/* Writes the header of a record whose body is already in place at p + 32. */
+/* Writes the header of a record whose body (body_len bytes, CRC-32C
+ * body_crc) is already in place at p + 32. */
 static void wal_format_record_seal(uint8_t *p, uint64_t pos, uint16_t type,
-				   uint32_t body_len)
+				   uint32_t body_len, uint32_t body_crc)
 {
-	uint8_t *body = p + WAL_RECORD_HEADER_BYTES;
 	be32_put(p + WAL_REC_OFF_MAGIC, WAL_RECORD_MAGIC);
 	be16_put(p + WAL_REC_OFF_TYPE, type);
 	be16_put(p + WAL_REC_OFF_FLAGS, 0);
 	be32_put(p + WAL_REC_OFF_BODY_LEN, body_len);
 	be64_put(p + WAL_REC_OFF_BODY_POS, pos + WAL_RECORD_HEADER_BYTES);
-	be32_put(p + WAL_REC_OFF_BODY_CRC, crc32c(body, body_len));
+	be32_put(p + WAL_REC_OFF_BODY_CRC, body_crc);
 	be32_put(p + WAL_REC_OFF_RESERVED, 0);
 	be32_put(p + WAL_REC_OFF_HEADER_CRC, crc32c(p, WAL_REC_OFF_HEADER_CRC));
 }
@@ -68,12 +68,26 @@ void wal_format_batch_put(uint8_t *p, uint64_t pos, uint64_t stream_id,
 			  int64_t base_offset, uint32_t record_count,
 			  const uint8_t *batch, uint32_t len)
 {
+	wal_format_batch_put_crc(p, pos, stream_id, base_offset, record_count,
+				 batch, len, len, 0);
+}
+
+void wal_format_batch_put_crc(uint8_t *p, uint64_t pos, uint64_t stream_id,
+			      int64_t base_offset, uint32_t record_count,
+			      const uint8_t *batch, uint32_t len,
+			      uint32_t crc_from, uint32_t crc_tail)
+{
 	uint8_t *body = p + WAL_RECORD_HEADER_BYTES;
 	be64_put(body, stream_id);
 	be64_put(body + 8, (uint64_t)base_offset);
 	be32_put(body + 16, record_count);
 	memcpy(body + WAL_BODY_PREFIX_BYTES, batch, len);
-	wal_format_record_seal(p, pos, WAL_REC_BATCH, WAL_BODY_PREFIX_BYTES + len);
+	/* Only the prefix and the bytes before crc_from are hashed; the tail's
+	 * CRC is joined on instead of reading those bytes a second time. */
+	uint32_t crc = crc32c(body, WAL_BODY_PREFIX_BYTES + crc_from);
+	crc = crc32c_combine(crc, crc_tail, len - crc_from);
+	wal_format_record_seal(p, pos, WAL_REC_BATCH, WAL_BODY_PREFIX_BYTES + len,
+			       crc);
 }
 
 void wal_format_padding_put(uint8_t *p, uint64_t pos, size_t gap)
@@ -82,9 +96,10 @@ void wal_format_padding_put(uint8_t *p, uint64_t pos, size_t gap)
 		memset(p, 0, gap);
 		return;
 	}
-	memset(p + WAL_RECORD_HEADER_BYTES, 0, gap - WAL_RECORD_HEADER_BYTES);
-	wal_format_record_seal(p, pos, WAL_REC_PADDING,
-			       (uint32_t)(gap - WAL_RECORD_HEADER_BYTES));
+	uint32_t body_len = (uint32_t)(gap - WAL_RECORD_HEADER_BYTES);
+	memset(p + WAL_RECORD_HEADER_BYTES, 0, body_len);
+	wal_format_record_seal(p, pos, WAL_REC_PADDING, body_len,
+			       crc32c(p + WAL_RECORD_HEADER_BYTES, body_len));
 }
 
 enum wal_check wal_format_record_check(const uint8_t *p, uint64_t pos,

@@ -98,6 +98,15 @@ void wal_format_batch_put(uint8_t *p, uint64_t pos, uint64_t stream_id,
 			  int64_t base_offset, uint32_t record_count,
 			  const uint8_t *batch, uint32_t len);
 
+/* wal_format_batch_put for a caller that already holds crc_tail, the
+ * CRC-32C of batch[crc_from, len) (crc_from <= len; len and 0 when it
+ * holds none): only the bytes before crc_from are hashed again.  A wrong
+ * crc_tail writes a record that recovery rejects. */
+void wal_format_batch_put_crc(uint8_t *p, uint64_t pos, uint64_t stream_id,
+			      int64_t base_offset, uint32_t record_count,
+			      const uint8_t *batch, uint32_t len,
+			      uint32_t crc_from, uint32_t crc_tail);
+
 /* Accounts for gap bytes at p (position pos): a padding record with a zero
  * body when gap >= WAL_RECORD_HEADER_BYTES, else zeros (implicit padding). */
 void wal_format_padding_put(uint8_t *p, uint64_t pos, size_t gap);

@@ -94,6 +94,12 @@ static void durable_waiter_run(struct durable_waiter *w)
 		w->fn(w->req);
 }
 
+uint8_t *durable_lend(void *arg, uint64_t start, size_t len, uint64_t keep)
+{
+	(void)arg;
+	return shm_cache_lend(broker.shm, start, len, keep);
+}
+
 void durable_set_wakeup(void (*fn)(void))
 {
 	durable_wakeup = fn;

@@ -8,6 +8,7 @@
 #ifndef SLUICE_DURABLE_H
 #define SLUICE_DURABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct request;
@@ -25,6 +26,10 @@ int durable_wait(struct request *req, uint64_t wal_end, void (*fn)(struct reques
  * SL_ENOMEM.  At shutdown fn runs as for requests (durable or not):
  * callers check whether brokerd is stopping. */
 int durable_call(uint64_t wal_end, void (*fn)(void *arg), void *arg);
+
+/* Lends the WAL the shm cache to build its blocks in (wal_memory_fn), so
+ * that durable_on_wal finds their bytes already cached. */
+uint8_t *durable_lend(void *arg, uint64_t start, size_t len, uint64_t keep);
 
 /* The WAL's completion callback (wal_durable_fn). */
 void durable_on_wal(void *arg, uint64_t start, uint64_t end, const uint8_t *bytes);

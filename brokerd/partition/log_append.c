@@ -30,8 +30,12 @@ int log_append_batch(struct partition *part, uint8_t *batch, size_t size,
 	int32_t last_delta = (int32_t)be32_get(batch + RB_OFF_LAST_OFFSET_DELTA);
 	record_batch_set_base_offset(batch, part->next_offset);
 	uint64_t pos;
-	int err = wal_append(broker.wal, part->stream_id, part->next_offset,
-			     (uint32_t)(last_delta + 1), batch, (uint32_t)size, &pos);
+	/* The batch's CRC field covers Attributes to the end and was checked
+	 * (or computed) before this call: the WAL reuses it. */
+	int err = wal_append_crc(broker.wal, part->stream_id, part->next_offset,
+				 (uint32_t)(last_delta + 1), batch,
+				 (uint32_t)size, RB_OFF_ATTRIBUTES,
+				 be32_get(batch + RB_OFF_CRC), &pos);
 	if (err)
 		return err;
 	struct batch_entry e = {

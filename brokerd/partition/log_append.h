@@ -14,7 +14,9 @@
 
 struct partition;
 
-/* Appends the validated batch (size bytes, patched in place).  Returns 0
+/* Appends the validated batch (size bytes, patched in place; its CRC
+ * field must match its bytes, as the WAL record's CRC is derived from
+ * it).  Returns 0
  * with *wal_end set to the end of its WAL record, SL_EFULL when the WAL
  * has no room (back-pressure: nothing was appended), or SL_EIO / SL_EINVAL
  * from the WAL. */

@@ -163,9 +163,26 @@ void shm_cache_put(struct shm_segment *seg, uint64_t pos, const uint8_t *bytes,
 		__atomic_store_n(&h->cache_low, end - size, __ATOMIC_RELEASE);
 	uint64_t at = pos % size;
 	size_t first = len < size - at ? len : (size_t)(size - at);
-	memcpy(seg->cache + at, bytes, first);
-	memcpy(seg->cache, bytes + first, len - first);
+	if (bytes != seg->cache + at) { /* else built in place (lent) */
+		memcpy(seg->cache + at, bytes, first);
+		memcpy(seg->cache, bytes + first, len - first);
+	}
 	__atomic_store_n(&h->cache_high, end, __ATOMIC_RELEASE);
+}
+
+uint8_t *shm_cache_lend(struct shm_segment *seg, uint64_t pos, size_t len,
+			uint64_t keep)
+{
+	struct shm_header *h = seg->hdr;
+	uint64_t size = h->cache_size, at = pos % size;
+	if (keep > pos || len > size - at || pos + len - keep > size)
+		return NULL;
+	if (seg->cache_started && pos + len - h->cache_low > size) {
+		__atomic_store_n(&h->cache_low, pos + len - size, __ATOMIC_RELEASE);
+		/* the lender's writes must not be seen before the new low */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+	return seg->cache + at;
 }
 
 int shm_cache_iov(const struct shm_segment *seg, uint64_t pos, size_t len,

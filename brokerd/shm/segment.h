@@ -40,6 +40,15 @@ uint64_t *shm_counters(struct shm_segment *seg);
 void shm_cache_put(struct shm_segment *seg, uint64_t pos, const uint8_t *bytes,
 		   size_t len);
 
+/* Lends the WAL the cache memory of [pos, pos + len) to build a block in
+ * before it is durable (wal_memory_fn): raises cache_low so that readers
+ * stop trusting those bytes first.  Returns NULL when the range would
+ * wrap around the ring's end or reach back to keep (bytes still needed,
+ * which lie below pos).  shm_cache_put of the same bytes later only
+ * publishes them. */
+uint8_t *shm_cache_lend(struct shm_segment *seg, uint64_t pos, size_t len,
+			uint64_t keep);
+
 /* Copies [pos, pos + len) out of the cache.  Returns 0, or SL_ENOENT when
  * any of it is not (or no longer) in the cache. */
 int shm_cache_get(const struct shm_segment *seg, uint64_t pos, void *dst,

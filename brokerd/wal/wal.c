@@ -6,8 +6,11 @@
  *
  * Ownership: the open block (wal->cur) and spare blocks belong to the loop;
  * a sealed block belongs to the I/O thread until its completion is
- * delivered.  Durable: a block once its completion is delivered; the trim
- * offset once wal_set_trim returns 0 (it rewrites a header slot and syncs).
+ * delivered.  A block's buffer is its own, or lent by wal_set_memory's
+ * callback (brokerd lends the shm cache at the block's own offset, so a
+ * durable block is already where readers look for it).  Durable: a block
+ * once its completion is delivered; the trim offset once wal_set_trim
+ * returns 0 (it rewrites a header slot and syncs).
  *
  * Space rule: bytes at or above trim + ring are never written, counting the
  * padding an append implies up to the next 4 KiB boundary, so data not yet
@@ -38,7 +41,35 @@ static uint8_t *wal_buf_alloc(size_t len)
 	return p;
 }
 
-/* Returns a block starting at start, reusing a spare one when possible. */
+/* Asks the lender for cap bytes at start; NULL when none or declined.
+ * Every block in flight lies in [durable, start), so those bytes are
+ * kept. */
+static uint8_t *wal_block_borrow(struct wal *wal, uint64_t start, size_t cap)
+{
+	if (!wal->memory_fn)
+		return NULL;
+	uint8_t *p = wal->memory_fn(wal->memory_arg, start, cap, wal->durable);
+	SL_ASSERT(((uintptr_t)p & (WAL_ALIGN - 1)) == 0);
+	return p;
+}
+
+/* Points blk at its own buffer, allocating it (cap bytes) if need be. */
+static void wal_block_use_own(struct wal_block *blk, size_t cap)
+{
+	if (blk->own && blk->own_cap < cap) {
+		free(blk->own);
+		blk->own = NULL;
+	}
+	if (!blk->own) {
+		blk->own = wal_buf_alloc(cap);
+		blk->own_cap = cap;
+	}
+	blk->buf = blk->own;
+	blk->cap = blk->own_cap;
+}
+
+/* Returns a block starting at start, in lent memory when the lender has
+ * it, reusing a spare block when possible. */
 static struct wal_block *wal_block_get(struct wal *wal, uint64_t start)
 {
 	struct wal_block *blk = wal->spare;
@@ -48,8 +79,14 @@ static struct wal_block *wal_block_get(struct wal *wal, uint64_t start)
 		blk = calloc(1, sizeof *blk);
 		if (!blk)
 			log_panic("wal: out of memory for a block");
-		blk->cap = wal->max_block + WAL_ALIGN;
-		blk->buf = wal_buf_alloc(blk->cap);
+	}
+	size_t cap = wal->max_block + WAL_ALIGN;
+	uint8_t *lent = wal_block_borrow(wal, start, cap);
+	if (lent) {
+		blk->buf = lent;
+		blk->cap = cap;
+	} else {
+		wal_block_use_own(blk, cap);
 	}
 	blk->next = NULL;
 	blk->start = start;
@@ -59,17 +96,28 @@ static struct wal_block *wal_block_get(struct wal *wal, uint64_t start)
 }
 
 /* Grows blk's buffer to hold len bytes, keeping the first used ones. */
-static void wal_block_reserve(struct wal_block *blk, size_t used, size_t len)
+static void wal_block_reserve(struct wal *wal, struct wal_block *blk,
+			      size_t used, size_t len)
 {
 	if (len <= blk->cap)
 		return;
 	size_t cap = blk->cap * 2 > len ? blk->cap * 2 : len;
 	cap = (size_t)wal_align_up(cap);
+	if (blk->buf != blk->own) {
+		/* lent memory: the lender places it by offset, so a larger
+		 * loan at the same start holds the same bytes */
+		uint8_t *lent = wal_block_borrow(wal, blk->start, cap);
+		if (lent) {
+			SL_ASSERT(lent == blk->buf);
+			blk->cap = cap;
+			return;
+		}
+	}
 	uint8_t *buf = wal_buf_alloc(cap);
 	memcpy(buf, blk->buf, used);
-	free(blk->buf);
-	blk->buf = buf;
-	blk->cap = cap;
+	free(blk->own);
+	blk->own = blk->buf = buf;
+	blk->own_cap = blk->cap = cap;
 }
 
 void wal_block_release(struct wal *wal, struct wal_block *blk)
@@ -77,9 +125,10 @@ void wal_block_release(struct wal *wal, struct wal_block *blk)
 	unsigned n = 0;
 	for (struct wal_block *b = wal->spare; b; b = b->next)
 		n++;
+	blk->buf = NULL;
 	/* Buffers grown for one huge record are not worth keeping. */
-	if (n >= WAL_SPARE_MAX || blk->cap > wal->max_block + WAL_ALIGN) {
-		free(blk->buf);
+	if (n >= WAL_SPARE_MAX || blk->own_cap > wal->max_block + WAL_ALIGN) {
+		free(blk->own);
 		free(blk);
 		return;
 	}
@@ -101,7 +150,7 @@ void wal_block_seal(struct wal *wal, uint64_t to)
 		wal->cur = wal_block_get(wal, wal->head);
 	struct wal_block *blk = wal->cur;
 	size_t used = (size_t)(wal->head - blk->start);
-	wal_block_reserve(blk, used, (size_t)(to - blk->start));
+	wal_block_reserve(wal, blk, used, (size_t)(to - blk->start));
 	wal_format_padding_put(blk->buf + used, wal->head,
 			       (size_t)(to - wal->head));
 	blk->end = to;
@@ -314,11 +363,25 @@ int wal_start(struct wal *wal, struct event_base *base, wal_durable_fn fn,
 	return rc;
 }
 
+void wal_set_memory(struct wal *wal, wal_memory_fn fn, void *arg)
+{
+	wal->memory_fn = fn;
+	wal->memory_arg = arg;
+}
+
 int wal_append(struct wal *wal, uint64_t stream_id, int64_t base_offset,
 	       uint32_t record_count, const uint8_t *batch, uint32_t len,
 	       uint64_t *batch_pos)
 {
-	SL_ASSERT(wal->base);
+	return wal_append_crc(wal, stream_id, base_offset, record_count, batch,
+			      len, len, 0, batch_pos);
+}
+
+int wal_append_crc(struct wal *wal, uint64_t stream_id, int64_t base_offset,
+		   uint32_t record_count, const uint8_t *batch, uint32_t len,
+		   uint32_t crc_from, uint32_t crc_tail, uint64_t *batch_pos)
+{
+	SL_ASSERT(wal->base && crc_from <= len);
 	if (len > wal->max_batch)
 		return SL_EINVAL;
 	uint64_t need = (uint64_t)WAL_RECORD_HEADER_BYTES +
@@ -343,9 +406,9 @@ int wal_append(struct wal *wal, uint64_t stream_id, int64_t base_offset,
 		wal->cur = wal_block_get(wal, pos);
 	struct wal_block *blk = wal->cur;
 	size_t used = (size_t)(pos - blk->start);
-	wal_block_reserve(blk, used, used + (size_t)need);
-	wal_format_batch_put(blk->buf + used, pos, stream_id, base_offset,
-			     record_count, batch, len);
+	wal_block_reserve(wal, blk, used, used + (size_t)need);
+	wal_format_batch_put_crc(blk->buf + used, pos, stream_id, base_offset,
+				 record_count, batch, len, crc_from, crc_tail);
 	wal->head = pos + need;
 	*batch_pos = pos + WAL_RECORD_HEADER_BYTES + WAL_BODY_PREFIX_BYTES;
 	return 0;
@@ -461,7 +524,7 @@ void wal_close(struct wal *wal)
 	while (wal->spare) {
 		struct wal_block *blk = wal->spare;
 		wal->spare = blk->next;
-		free(blk->buf);
+		free(blk->own);
 		free(blk);
 	}
 	if (wal->fd_write >= 0)

@@ -49,6 +49,15 @@ typedef void (*wal_replay_fn)(void *arg, const struct wal_batch *batch);
 typedef void (*wal_durable_fn)(void *arg, uint64_t start, uint64_t end,
 			       const uint8_t *bytes);
 
+/* Lends the WAL memory for a block: len bytes that will hold logical
+ * offsets [start, start + len), WAL_ALIGN-aligned, that the lender will not
+ * touch until the block is delivered to the durable callback (which then
+ * finds its bytes already in place), while keeping intact every byte at or
+ * above keep (blocks still in flight).  Returns NULL to decline; the WAL
+ * then uses a buffer of its own. */
+typedef uint8_t *(*wal_memory_fn)(void *arg, uint64_t start, size_t len,
+				  uint64_t keep);
+
 /* Opens (creating and preallocating a missing file) the WAL and reads its
  * header.  Returns 0, or a negative SL_E* error after logging the cause
  * (e.g. node id mismatch, both header slots invalid on an existing file). */
@@ -66,6 +75,10 @@ int wal_recover(struct wal *wal, wal_replay_fn fn, void *arg);
 int wal_start(struct wal *wal, struct event_base *base, wal_durable_fn fn,
 	      void *arg);
 
+/* Has new blocks built in memory lent by fn (e.g. the shm cache, so that
+ * the durable callback need not copy them there); NULL fn stops it. */
+void wal_set_memory(struct wal *wal, wal_memory_fn fn, void *arg);
+
 /* Appends one batch record to the current group-commit block.  On success
  * sets *batch_pos to the logical offset the RecordBatch bytes will have.
  * Returns 0, or SL_EFULL when the ring has no room before the trim offset
@@ -75,6 +88,15 @@ int wal_start(struct wal *wal, struct event_base *base, wal_durable_fn fn,
 int wal_append(struct wal *wal, uint64_t stream_id, int64_t base_offset,
 	       uint32_t record_count, const uint8_t *batch, uint32_t len,
 	       uint64_t *batch_pos);
+
+/* wal_append for a batch whose CRC-32C over batch[crc_from, len) the
+ * caller has already checked (crc_tail), e.g. a RecordBatch's own CRC:
+ * the record's body CRC then hashes only the bytes before crc_from
+ * (crc_from <= len).  A crc_tail that does not match the bytes makes the
+ * record invalid on recovery, which drops it and everything after it. */
+int wal_append_crc(struct wal *wal, uint64_t stream_id, int64_t base_offset,
+		   uint32_t record_count, const uint8_t *batch, uint32_t len,
+		   uint32_t crc_from, uint32_t crc_tail, uint64_t *batch_pos);
 
 /* Hands the current block to the I/O thread if it is idle or the block is
  * large; otherwise the block keeps growing (group commit).  Call after each

@@ -28,14 +28,17 @@
 #define WAL_SCAN_CHUNK (4u << 20)
 #define WAL_DEFAULT_BLOCK_BYTES (1u << 20)
 
-/* A group-commit block: logical bytes [start, end) in an aligned buffer. */
+/* A group-commit block: logical bytes [start, end) in an aligned buffer,
+ * either the block's own or memory lent by the block-memory callback. */
 struct wal_block {
 	struct wal_block *next;   /* in the pending or done list */
 	struct wal_block *lnext;  /* [loop] in the loop's in-flight list */
 	uint64_t start;
 	uint64_t end;        /* set when sealed */
-	uint8_t *buf;        /* WAL_ALIGN-aligned, cap bytes */
+	uint8_t *buf;        /* WAL_ALIGN-aligned, cap bytes: own or lent */
 	size_t cap;
+	uint8_t *own;        /* the block's own buffer (kept for reuse), or NULL */
+	size_t own_cap;
 	int err;             /* errno of a failed write or sync, 0 when durable */
 };
 
@@ -62,6 +65,8 @@ struct wal {
 	int efd;                     /* eventfd the I/O thread signals */
 	wal_durable_fn durable_fn;   /* [loop] */
 	void *durable_arg;           /* [loop] */
+	wal_memory_fn memory_fn;     /* [loop] lends block memory, or NULL */
+	void *memory_arg;            /* [loop] */
 	struct wal_block *cur;       /* [loop] open block, or NULL */
 	struct wal_block *spare;     /* [loop] free blocks for reuse */
 	unsigned inflight;           /* [loop] queued, completion not delivered */
