@@ -45,6 +45,8 @@
 #define UPLOADER_POLL_MS 200
 #define UPLOADER_RETRY_MS 1000
 #define UPLOADER_REPORT_MS 5000
+/* S3's largest single PUT. */
+#define UPLOADER_PUT_MAX (5ull << 30)
 
 struct uploader {
 	struct event_base *base;
@@ -357,6 +359,23 @@ static void uploader_on_timer(evutil_socket_t fd, short what, void *arg)
 	uploader_kick();
 }
 
+/* The object store's multipart threshold for region objects.  A multipart
+ * upload costs create + parts + complete, six requests for a 64 MiB object
+ * in 16 MiB parts, where one PUT does; S3 bills and rate-limits per
+ * request, so a region goes up in one PUT.  Twice region.bytes leaves room
+ * for the block that crosses the seal point and the index; a region that
+ * waited for a free ring slot and grew past that still goes multipart, as
+ * does anything S3 would refuse in one PUT.  Read at start: after brokerd
+ * takes a larger region.bytes on SIGHUP, bigger regions go multipart until
+ * uploaderd restarts, which costs requests, not correctness. */
+static size_t uploader_multipart_threshold(uint64_t region_bytes)
+{
+	uint64_t t = 2 * region_bytes;
+	if (t < (32u << 20))
+		t = 32u << 20; /* the store's default */
+	return (size_t)(t < UPLOADER_PUT_MAX ? t : UPLOADER_PUT_MAX);
+}
+
 int uploader_start(struct event_base *base, struct sluice_config *cfg)
 {
 	up.base = base;
@@ -364,6 +383,7 @@ int uploader_start(struct event_base *base, struct sluice_config *cfg)
 	char err[512];
 	struct objstore_options oo;
 	objstore_options_from_config(cfg, &oo);
+	oo.multipart_threshold = uploader_multipart_threshold((uint64_t)cfg->region_bytes);
 	if (objstore_open(base, &oo, &up.os, err, sizeof err) < 0) {
 		log_error("object.store %s: %s", cfg->object_store, err);
 		return -1;

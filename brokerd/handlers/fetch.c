@@ -9,7 +9,11 @@
  * Where the bytes come from, in order: the shm cache, the WAL (until it is
  * trimmed), and S3 (cold reads: the catalog maps the offset to an object
  * block, which the block cache loads asynchronously; a fetch that needs it
- * waits like a long poll and is woken when it arrives).
+ * waits like a long poll and is woken when it arrives).  A cold answer
+ * continues into the following blocks while they are cached and MaxBytes
+ * allows, and FETCH_READ_AHEAD bytes after the fetch offset are kept
+ * loading, in GETs of several blocks, so that a sequential consumer finds
+ * its next blocks cached instead of waiting one GET per block.
  *
  * Transactions: LastStableOffset is the partition's last stable offset
  * (the first offset of its earliest open transaction, or the high
@@ -46,6 +50,18 @@
 #define FETCH_MAX_PARTITIONS 100000
 /* Upper bound on one response whatever MaxBytes says (memory per request). */
 #define FETCH_RESPONSE_CAP (64 << 20)
+/* Cold blocks one partition's answer may span. */
+#define FETCH_COLD_SPANS 4
+/* How far ahead of a cold fetch offset blocks are loaded: two GETs of
+ * BLOCK_CACHE_GET_BYTES, so that one is in flight while the consumer
+ * reads what the other brought. */
+#define FETCH_READ_AHEAD (2 * (uint64_t)BLOCK_CACHE_GET_BYTES)
+
+/* Bytes [from, to) of a cached cold block, in a partition's answer. */
+struct fetch_cold_span {
+	const struct cold_block *blk;
+	uint32_t from, to;
+};
 
 struct fetch_part {
 	int32_t index;
@@ -54,8 +70,8 @@ struct fetch_part {
 	int16_t error;
 	struct partition *part; /* resolved at each evaluation */
 	size_t first_batch, batch_count;
-	const struct cold_block *cold; /* or bytes [cold_from, cold_to) of a block */
-	uint32_t cold_from, cold_to;
+	struct fetch_cold_span cold[FETCH_COLD_SPANS]; /* or from cold blocks */
+	int cold_count;
 	int64_t bytes;
 	int64_t end;   /* offset after the last batch planned (fetch_offset: none) */
 	int64_t limit; /* batches must end below it (HW, or LSO when committed) */
@@ -90,30 +106,19 @@ static int fetch_local(const struct batch_entry *e)
 	       shm_cache_iov(broker.shm, e->wal_pos, e->len, ptr, plen) > 0;
 }
 
-/* Plans a cold read: the batches at or after the fetch offset in the
- * object block that holds it, within budget; starts loading the block (and
- * the next one: read-ahead for sequential consumers) when not cached. */
-static int64_t fetch_plan_cold(struct fetch_part *fp, int64_t budget, int first_nonempty)
+/* Adds the batches of a cached cold block at or after the fetch offset to
+ * the plan, within budget; returns 1 when the rest of the block fit (the
+ * next block may follow), 0 when the answer ends in this block. */
+static int fetch_plan_cold_block(struct fetch_part *fp, const struct cold_block *cb,
+				 int64_t budget, int first_nonempty)
 {
-	struct partition *p = fp->part;
-	const struct catalog_block *b =
-		catalog_stream_find(broker.catalog, p->stream_id, fp->fetch_offset);
-	if (!b)
-		return 0;
-	int failed;
-	const struct cold_block *cb = block_cache_get(b, &failed);
-	const struct catalog_block *next =
-		catalog_stream_find(broker.catalog, p->stream_id, b->end_offset);
-	if (next)
-		block_cache_prefetch(next);
-	if (!cb) {
-		if (failed)
-			fp->error = KERR_KAFKA_STORAGE_ERROR;
-		return 0;
-	}
-	uint32_t pos = 0;
-	fp->cold_from = fp->cold_to = 0;
-	while (pos < cb->size) {
+	uint32_t pos = 0, from = 0;
+	int whole = 0;
+	for (;;) {
+		if (pos == cb->size) {
+			whole = 1;
+			break;
+		}
 		int64_t size = record_batch_size(cb->bytes + pos, cb->size - pos);
 		if (size < RB_HEADER_BYTES || pos + size > cb->size)
 			break; /* the block CRC matched, so this is the end */
@@ -122,7 +127,7 @@ static int64_t fetch_plan_cold(struct fetch_part *fp, int64_t budget, int first_
 			       (int32_t)be32_get(bp + RB_OFF_LAST_OFFSET_DELTA);
 		if (last < fp->fetch_offset) {
 			pos += (uint32_t)size;
-			fp->cold_from = fp->cold_to = pos;
+			from = pos;
 			continue;
 		}
 		if (last >= fp->limit)
@@ -133,10 +138,45 @@ static int64_t fetch_plan_cold(struct fetch_part *fp, int64_t budget, int first_
 			break;
 		fp->bytes = next_bytes;
 		pos += (uint32_t)size;
-		fp->cold_to = pos;
 		fp->end = last + 1;
 	}
-	fp->cold = cb;
+	if (pos > from)
+		fp->cold[fp->cold_count++] = (struct fetch_cold_span){cb, from, pos};
+	return whole;
+}
+
+/* Plans a cold read: the batches at or after the fetch offset in the
+ * object block that holds it, then in the blocks after it while they are
+ * cached and the budget lasts.  Starts loading what is missing, and the
+ * read-ahead, when not cached. */
+static int64_t fetch_plan_cold(struct fetch_part *fp, int64_t budget, int first_nonempty)
+{
+	struct partition *p = fp->part;
+	size_t n;
+	const struct catalog_block *all =
+		catalog_stream_blocks(broker.catalog, p->stream_id, &n);
+	const struct catalog_block *b =
+		catalog_stream_find(broker.catalog, p->stream_id, fp->fetch_offset);
+	if (!b)
+		return 0;
+	size_t left = n - (size_t)(b - all);
+	int failed;
+	const struct cold_block *cb = block_cache_get_run(b, left, &failed);
+	block_cache_read_ahead(b + 1, left - 1, FETCH_READ_AHEAD);
+	if (!cb) {
+		if (failed)
+			fp->error = KERR_KAFKA_STORAGE_ERROR;
+		return 0;
+	}
+	for (size_t k = 1; fetch_plan_cold_block(fp, cb, budget, first_nonempty); k++) {
+		if (k == left || fp->cold_count == FETCH_COLD_SPANS)
+			break;
+		/* a missing next block is loading already (the read-ahead);
+		 * answer with what is here rather than wait for it */
+		cb = block_cache_get_run(b + k, left - k, &failed);
+		if (!cb)
+			break;
+	}
 	return fp->bytes;
 }
 
@@ -165,7 +205,7 @@ static int64_t fetch_plan_partition(struct fetch_ctx *ctx, const struct topic *t
 	fp->batch_count = 0;
 	fp->bytes = 0;
 	fp->part = NULL;
-	fp->cold = NULL;
+	fp->cold_count = 0;
 	fp->end = fp->fetch_offset;
 	if (t && fp->index >= 0 && fp->index < t->partition_count)
 		fp->part = partition_by_stream(broker.partitions,
@@ -256,10 +296,11 @@ static int64_t fetch_plan(struct fetch_ctx *ctx)
 static int fetch_write_records(struct kwriter *w, struct fetch_part *fp)
 {
 	struct partition *p = fp->part;
-	if (fp->cold) {
-		kw_raw(w, fp->cold->bytes + fp->cold_from, fp->cold_to - fp->cold_from);
+	for (int k = 0; k < fp->cold_count; k++)
+		kw_raw(w, fp->cold[k].blk->bytes + fp->cold[k].from,
+		       fp->cold[k].to - fp->cold[k].from);
+	if (fp->cold_count)
 		return 0;
-	}
 	for (size_t i = 0; i < fp->batch_count; i++) {
 		const struct batch_entry *e = &p->batches[fp->first_batch + i];
 		const uint8_t *ptr[2];
