@@ -447,15 +447,6 @@ int main(int argc, char **argv)
 		}
 		rep.broker = broker;
 	}
-	/* Sampled before the mock run so nothing else disturbs brokerd's figure. */
-	if (opts.pid > 0) {
-		rep.pid = opts.pid;
-		rep.mem_rc = procmem_read(opts.pid, &rep.mem);
-		if (rep.mem_rc != 0) {
-			log_error("brokerd pid %ld: cannot read its memory (gone?)", (long)opts.pid);
-			rep.ok = 0;
-		}
-	}
 	if (opts.parts & BENCH_PART_EOS) {
 		/* the same workload with the three producer set-ups, then
 		 * transactions */
@@ -481,6 +472,16 @@ int main(int argc, char **argv)
 			rep.ok = 0;
 		}
 		rep.txn = txn;
+	}
+	/* Sampled after the parts that load brokerd (broker, eos) and before
+	 * the mock run and the S3 parts (which may restart brokerd). */
+	if (opts.pid > 0) {
+		rep.pid = opts.pid;
+		rep.mem_rc = procmem_read(opts.pid, &rep.mem);
+		if (rep.mem_rc != 0) {
+			log_error("brokerd pid %ld: cannot read its memory (gone?)", (long)opts.pid);
+			rep.ok = 0;
+		}
 	}
 	if (opts.parts & BENCH_PART_FILL) {
 		fill = malloc(sizeof *fill);
