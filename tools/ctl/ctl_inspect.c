@@ -9,31 +9,38 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Prints the answer as JSON when asked; returns 1 if it did. */
-static int ctl_inspect_json(const struct ctl *ctl, json_t *r)
+/* The part every view shares: checks the arguments (at most one, named
+ * arg_key in the request, when the view takes one), calls op, and prints
+ * the answer as JSON when asked.  Returns -1 with the answer in *out when
+ * the caller should print it for people, else the exit status. */
+static int ctl_inspect_call(struct ctl *ctl, int argc, char **argv, const char *op,
+			    const char *arg_key, const char *usage, json_t **out)
 {
-	if (!ctl->as_json)
+	if (argc > (arg_key ? 2 : 1)) {
+		fprintf(stderr, "usage: sluicectl %s\n", usage);
+		return 2;
+	}
+	json_t *req = json_pack("{s:s}", "op", op);
+	if (argc == 2)
+		json_object_set_new(req, arg_key, json_string(argv[1]));
+	json_t *r = ctl_client_call(ctl, op, req);
+	if (!r)
+		return 1;
+	if (ctl->as_json) {
+		ctl_format_json(r);
+		json_decref(r);
 		return 0;
-	ctl_format_json(r);
-	return 1;
+	}
+	*out = r;
+	return -1;
 }
 
 int ctl_inspect_topics(struct ctl *ctl, int argc, char **argv)
 {
-	if (argc > 2) {
-		fprintf(stderr, "usage: sluicectl topics [TOPIC]\n");
-		return 2;
-	}
-	json_t *req = json_pack("{s:s}", "op", "topics");
-	if (argc == 2)
-		json_object_set_new(req, "topic", json_string(argv[1]));
-	json_t *r = ctl_client_call(ctl, "topics", req);
-	if (!r)
-		return 1;
-	if (ctl_inspect_json(ctl, r)) {
-		json_decref(r);
-		return 0;
-	}
+	json_t *r;
+	int rc = ctl_inspect_call(ctl, argc, argv, "topics", "topic", "topics [TOPIC]", &r);
+	if (rc >= 0)
+		return rc;
 	size_t i, k;
 	json_t *t, *p;
 	printf("%-24s %5s %12s %14s %10s %10s %10s  %s\n", "TOPIC", "PART", "LOG-START",
@@ -65,20 +72,10 @@ int ctl_inspect_topics(struct ctl *ctl, int argc, char **argv)
 
 int ctl_inspect_groups(struct ctl *ctl, int argc, char **argv)
 {
-	if (argc > 2) {
-		fprintf(stderr, "usage: sluicectl groups [GROUP]\n");
-		return 2;
-	}
-	json_t *req = json_pack("{s:s}", "op", "groups");
-	if (argc == 2)
-		json_object_set_new(req, "group", json_string(argv[1]));
-	json_t *r = ctl_client_call(ctl, "groups", req);
-	if (!r)
-		return 1;
-	if (ctl_inspect_json(ctl, r)) {
-		json_decref(r);
-		return 0;
-	}
+	json_t *r;
+	int rc = ctl_inspect_call(ctl, argc, argv, "groups", "group", "groups [GROUP]", &r);
+	if (rc >= 0)
+		return rc;
 	size_t i, k;
 	json_t *g, *v;
 	json_array_foreach(json_object_get(r, "groups"), i, g) {
@@ -112,17 +109,10 @@ int ctl_inspect_groups(struct ctl *ctl, int argc, char **argv)
 
 int ctl_inspect_wal(struct ctl *ctl, int argc, char **argv)
 {
-	if (argc > 1) {
-		fprintf(stderr, "usage: sluicectl wal\n");
-		return 2;
-	}
-	json_t *r = ctl_client_call(ctl, "wal", json_pack("{s:s}", "op", "wal"));
-	if (!r)
-		return 1;
-	if (ctl_inspect_json(ctl, r)) {
-		json_decref(r);
-		return 0;
-	}
+	json_t *r;
+	int rc = ctl_inspect_call(ctl, argc, argv, "wal", NULL, "wal", &r);
+	if (rc >= 0)
+		return rc;
 	char a[32], b[32];
 	long long ring = ctl_format_int(r, "ring_bytes", NULL, 0);
 	long long used = ctl_format_int(r, "used", NULL, 0);
@@ -152,17 +142,10 @@ int ctl_inspect_wal(struct ctl *ctl, int argc, char **argv)
 
 int ctl_inspect_catalog(struct ctl *ctl, int argc, char **argv)
 {
-	if (argc > 1) {
-		fprintf(stderr, "usage: sluicectl catalog\n");
-		return 2;
-	}
-	json_t *r = ctl_client_call(ctl, "catalog", json_pack("{s:s}", "op", "catalog"));
-	if (!r)
-		return 1;
-	if (ctl_inspect_json(ctl, r)) {
-		json_decref(r);
-		return 0;
-	}
+	json_t *r;
+	int rc = ctl_inspect_call(ctl, argc, argv, "catalog", NULL, "catalog", &r);
+	if (rc >= 0)
+		return rc;
 	char a[32], b[32];
 	printf("generation  %lld (journal sequence %lld)\n", ctl_format_int(r, "generation", NULL, 0),
 	       ctl_format_int(r, "seq", NULL, 0));
