@@ -18,6 +18,7 @@ struct plan_obj {
 	uint64_t live_bytes, dead_bytes;
 	int live;    /* not retired */
 	int taken;   /* claimed by a rewrite of this run */
+	int listed;  /* in the list plan_stream_objects is building */
 };
 
 struct plan_state {
@@ -130,8 +131,12 @@ static int plan_expire(struct plan_state *st)
 	return st->in_count ? plan_emit(st, REWRITE_EXPIRE, 0, NULL) : 0;
 }
 
-/* The live per-stream (flags 0) objects of a stream in offset order, not
- * yet taken (*n of them, in a malloc'd array; NULL with *n 0 if none). */
+/* The live per-stream (flags 0) objects of a stream in offset order of
+ * their first block, not yet taken, each once (*n of them, in a malloc'd
+ * array; NULL with *n 0 if none).  Objects can interleave (a rewrite whose
+ * inputs had a gap writes an object with a gap that another one fills), so
+ * an object's later blocks must not list it again: a rewrite would read
+ * its blocks twice and refuse them as overlapping. */
 static int plan_stream_objects(struct plan_state *st, uint64_t stream_id,
 			       const struct cv_object ***out, size_t *n)
 {
@@ -146,12 +151,14 @@ static int plan_stream_objects(struct plan_state *st, uint64_t stream_id,
 		return SL_ENOMEM;
 	for (size_t i = 0; i < nref; i++) {
 		const struct cv_object *o = refs[i].obj;
-		if ((o->flags & OBJECT_FLAG_STREAM_SET) || plan_po(st, o)->taken)
+		if ((o->flags & OBJECT_FLAG_STREAM_SET) || plan_po(st, o)->taken ||
+		    plan_po(st, o)->listed)
 			continue;
-		if (*n && list[*n - 1] == o)
-			continue;
+		plan_po(st, o)->listed = 1;
 		list[(*n)++] = o;
 	}
+	for (size_t i = 0; i < *n; i++)
+		plan_po(st, list[i])->listed = 0;
 	*out = list;
 	return 0;
 }

@@ -325,6 +325,30 @@ START_TEST(test_tiers)
 }
 END_TEST
 
+/* Per-stream objects that interleave (each has a gap the other fills):
+ * a merge names each input once, or the rewrite reads blocks twice. */
+START_TEST(test_interleaved_merge)
+{
+	tv_reset(1000000);
+	tv_stream(1, 0, 0, CV_POLICY_DELETE);
+	static const uint64_t ids[] = {0x601, 0x602, 0x603, 0x604};
+	for (int i = 0; i < 4; i++) {
+		/* object i holds [100 i, 100 i + 50) and [400 + 100 i, +50) */
+		size_t o = tv_object(ids[i], 0, i, 2 * M);
+		tv_block(o, 1, 100 * i, 100 * i + 50, 1 * M, 0);
+		tv_block(o, 1, 400 + 100 * i, 400 + 100 * i + 50, 1 * M, 0);
+	}
+	tv_finish();
+	struct plan p;
+	plan_check(&default_params, &p);
+	ck_assert_uint_eq(p.count, 1);
+	ck_assert_int_eq(p.rewrites[0].kind, REWRITE_MERGE);
+	ck_assert(inputs_are(&p.rewrites[0], ids, 4));
+	ck_assert_uint_eq(p.rewrites[0].input_bytes, 8 * M);
+	plan_free(&p);
+}
+END_TEST
+
 START_TEST(test_reclaim)
 {
 	tv_reset(1000000);
@@ -765,6 +789,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, test_small_merge);
 	tcase_add_test(tc, test_pacing_caps);
 	tcase_add_loop_test(tc, test_tiers, 0, sizeof tier_cases / sizeof tier_cases[0]);
+	tcase_add_test(tc, test_interleaved_merge);
 	tcase_add_test(tc, test_reclaim);
 	tcase_add_loop_test(tc, test_clean, 0, sizeof clean_cases / sizeof clean_cases[0]);
 	tcase_add_test(tc, test_clean_all_or_none);
