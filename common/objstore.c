@@ -547,8 +547,9 @@ static struct objstore_op *objstore_op_begin(struct objstore *os,
 	return op;
 }
 
-void objstore_put(struct objstore *os, const char *key, const void *data,
-		  size_t len, objstore_cb cb, void *arg)
+void objstore_put_paced(struct objstore *os, const char *key, const void *data,
+			size_t len, uint64_t max_bytes_per_sec, objstore_cb cb,
+			void *arg)
 {
 	struct objstore_op *op =
 		objstore_op_begin(os, OBJSTORE_PUT, key, 0, cb, arg);
@@ -556,7 +557,14 @@ void objstore_put(struct objstore *os, const char *key, const void *data,
 		return;
 	op->data = data;
 	op->len = len;
+	op->max_send_rate = max_bytes_per_sec;
 	os->backend->start(op);
+}
+
+void objstore_put(struct objstore *os, const char *key, const void *data,
+		  size_t len, objstore_cb cb, void *arg)
+{
+	objstore_put_paced(os, key, data, len, 0, cb, arg);
 }
 
 void objstore_get(struct objstore *os, const char *key, uint64_t offset,

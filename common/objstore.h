@@ -86,6 +86,14 @@ void objstore_close(struct objstore *os);
 void objstore_put(struct objstore *os, const char *key, const void *data,
 		  size_t len, objstore_cb cb, void *arg);
 
+/* objstore_put sending at most max_bytes_per_sec on average (0: no limit;
+ * a multipart upload shares it among its parts in flight), so one large
+ * object does not arrive at the store as a burst.  The local backend has
+ * no network to pace and ignores it. */
+void objstore_put_paced(struct objstore *os, const char *key, const void *data,
+			size_t len, uint64_t max_bytes_per_sec, objstore_cb cb,
+			void *arg);
+
 /* Reads len bytes at offset (len 0: to the end).  An offset at or past the
  * end of a non-empty range fails with "InvalidRange". */
 void objstore_get(struct objstore *os, const char *key, uint64_t offset,

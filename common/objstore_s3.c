@@ -289,6 +289,9 @@ static void s3_mpu_pump(struct objstore_op *op)
 		req->body = op->data + i * psize;
 		req->body_len =
 			i + 1 < so->nparts ? psize : op->len - i * psize;
+		if (op->max_send_rate) /* the parts in flight share it */
+			req->max_send_rate = op->max_send_rate /
+					     (uint64_t)os->opt.max_parallel_parts + 1;
 		so->next_part++;
 		so->inflight++;
 		s3_http_req_start(req);
@@ -342,6 +345,7 @@ static void s3_put_start(struct objstore_op *op)
 			return;
 		req->body = op->data;
 		req->body_len = op->len;
+		req->max_send_rate = op->max_send_rate;
 		s3_http_req_start(req);
 		return;
 	}

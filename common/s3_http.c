@@ -402,6 +402,9 @@ static void s3_http_req_send(struct s3_http_req *req)
 		curl_easy_setopt(e, CURLOPT_READDATA, req);
 		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, s3_http_seek_cb);
 		curl_easy_setopt(e, CURLOPT_SEEKDATA, req);
+		if (req->max_send_rate)
+			curl_easy_setopt(e, CURLOPT_MAX_SEND_SPEED_LARGE,
+					 (curl_off_t)req->max_send_rate);
 		if (strcmp(req->method, "PUT"))
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	}

@@ -80,6 +80,8 @@
 	  "a WAL region is sealed for upload when it reaches this size")       \
 	X(region_ms, "region.ms", INT, "5000", 10, 3600000, 1,                 \
 	  "or when its oldest byte is this old (milliseconds)")                \
+	X(upload_pace, "upload.pace", BOOL, "true", 0, 1, 0,                   \
+	  "spread a region's PUT over 3/4 of its fill time while uploads keep up") \
 	X(object_store, "object.store", STRING, "", 0, 0, 0,                   \
 	  "s3://bucket/prefix or file:///path; empty: file://<data.dir>/objects") \
 	X(s3_endpoint, "s3.endpoint", STRING, "", 0, 0, 0,                     \

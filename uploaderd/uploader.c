@@ -41,6 +41,7 @@
 #include "common/shm_map.h"
 #include "common/sluice_config.h"
 #include "uploaderd/region_object.h"
+#include "uploaderd/upload_pace.h"
 
 #define UPLOADER_POLL_MS 200
 #define UPLOADER_RETRY_MS 1000
@@ -217,8 +218,27 @@ static void uploader_on_put(void *arg, const struct objstore_result *res)
 		uploader_job_done(0);
 }
 
-/* Finds the sealed region that starts at up.next: 1 with its range. */
-static int uploader_find_region(uint64_t *start, uint64_t *end)
+/* Milliseconds region n took to fill: its seal time less region n-1's,
+ * or 0 when region n-1's slot was reused meanwhile.  Region n's own slot
+ * stays put until its object is committed, which is after this. */
+static int64_t uploader_fill_ms(const struct shm_region_ring *ring, uint64_t n)
+{
+	if (n == 0)
+		return 0;
+	const struct shm_region_slot *p = &ring->slots[(n - 1) % SHM_REGION_SLOTS];
+	if (__atomic_load_n(&p->seq, __ATOMIC_ACQUIRE) != n)
+		return 0;
+	int64_t prev = p->sealed_ms;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&p->seq, __ATOMIC_RELAXED) != n)
+		return 0;
+	return ring->slots[n % SHM_REGION_SLOTS].sealed_ms - prev;
+}
+
+/* Finds the sealed region that starts at up.next: 1 with its range, how
+ * long it took to fill (0: unknown) and whether later regions wait. */
+static int uploader_find_region(uint64_t *start, uint64_t *end, int64_t *fill_ms,
+				int *backlog)
 {
 	const struct shm_region_ring *ring = up.shm.ring;
 	if (up.shm.hdr->generation != up.generation)
@@ -235,6 +255,8 @@ static int uploader_find_region(uint64_t *start, uint64_t *end)
 		if (a == up.next) {
 			*start = a;
 			*end = b;
+			*fill_ms = uploader_fill_ms(ring, n);
+			*backlog = n + 1 < sealed;
 			uploader_cursor()->uploader_region = n;
 			return 1;
 		}
@@ -248,7 +270,9 @@ static void uploader_kick(void)
 	if (!up.ready || up.busy || up.stopping || uploader_now_ms() < up.retry_at_ms)
 		return;
 	uint64_t start, end;
-	if (!uploader_find_region(&start, &end))
+	int64_t fill_ms;
+	int backlog;
+	if (!uploader_find_region(&start, &end, &fill_ms, &backlog))
 		return;
 	uint8_t *buf;
 	int from_cache = 0;
@@ -276,7 +300,11 @@ static void uploader_kick(void)
 	up.job_epoch = up.epoch;
 	char key[OBJECT_KEY_MAX];
 	object_key(id, key, sizeof key);
-	objstore_put(up.os, key, up.job.bytes, up.job.len, uploader_on_put, NULL);
+	uint64_t rate = up.cfg->upload_pace ? upload_pace_rate(up.job.len, fill_ms, backlog) : 0;
+	if (rate)
+		log_debug("upload: object %016" PRIx64 " (%zu bytes, region filled in %" PRId64
+			  " ms) paced at %" PRIu64 " bytes/s", id, up.job.len, fill_ms, rate);
+	objstore_put_paced(up.os, key, up.job.bytes, up.job.len, rate, uploader_on_put, NULL);
 }
 
 /* Reply to hello: who brokerd is now. */

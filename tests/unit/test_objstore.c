@@ -1616,6 +1616,65 @@ START_TEST(test_s3_multipart)
 }
 END_TEST
 
+/* Seconds on the monotonic clock. */
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A paced PUT, single and multipart: the bytes arrive intact and the
+ * transfer takes about len / rate.  Only the lower bound is checked (a slow
+ * machine may take longer, never a paced one less), with room for curl
+ * sending its first buffer at once. */
+START_TEST(test_s3_paced)
+{
+	struct event_base *base = event_base_new();
+	struct mock *mk = mock_start(base);
+	struct objstore_options tw = { .path_style = 1,
+				       .multipart_threshold = 1 << 20,
+				       .part_size = 300000,
+				       .max_parallel_parts = 2 };
+	struct objstore *os = open_s3(base, mk->port, "s3://" BUCKET, SK, &tw);
+	struct wait w = { 0 };
+	static const struct {
+		size_t len;
+		int parts;
+	} cases[] = { { 1000000, 0 }, { 1500000, 5 } };
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		size_t len = cases[c].len;
+		uint8_t *data = make_data(len, 11 + (int)c);
+		char key[32];
+		snprintf(key, sizeof key, "paced/%zu", c);
+		int parts_before = mk->parts_put;
+		wait_reset(&w);
+		double t0 = mono_s();
+		in_call = 1;
+		objstore_put_paced(os, key, data, len, 2000000, wait_cb, &w);
+		in_call = 0;
+		wait_run(base, &w);
+		double secs = mono_s() - t0;
+		ck_assert_msg(w.status == 0, "%s", w.error);
+		ck_assert_int_eq(mk->parts_put - parts_before, cases[c].parts);
+		int i = mock_find(mk, key);
+		ck_assert_int_ge(i, 0);
+		ck_assert_uint_eq(mk->objs[i].len, len);
+		ck_assert(!memcmp(mk->objs[i].data, data, len));
+		/* 2 MB/s: 0.5 s and 0.75 s; less one 64 KiB buffer per
+		 * request in flight sent before the limit applies */
+		double floor_s = (double)(len - 2 * 65536) / 2000000.0;
+		ck_assert_msg(secs >= floor_s * 0.9, "%zu bytes in %.3f s, paced at 2 MB/s",
+			      len, secs);
+		free(data);
+	}
+	wait_reset(&w);
+	objstore_close(os);
+	mock_free(mk);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(test_s3_retries)
 {
 	struct event_base *base = event_base_new();
@@ -1850,6 +1909,7 @@ static Suite *objstore_suite(void)
 	tcase_add_test(tc, test_s3_roundtrip);
 	tcase_add_test(tc, test_s3_virtual_hosted);
 	tcase_add_test(tc, test_s3_multipart);
+	tcase_add_test(tc, test_s3_paced);
 	tcase_add_test(tc, test_s3_retries);
 	tcase_add_test(tc, test_s3_clear_errors);
 	tcase_add_test(tc, test_s3_delete_batches);
