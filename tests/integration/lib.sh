@@ -154,12 +154,18 @@ sl_port_open()
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Prints a loopback port that nothing listens on now.
+# Prints a loopback port that nothing listens on now, below the kernel's
+# ephemeral range: a daemon a test restarts must get its port back, and a
+# port in that range can meanwhile be taken by an outgoing connection (a
+# client reconnecting to the stopped daemon may even connect to itself).
 sl_free_port()
 {
-	local port tries=0
+	local port tries=0 low=32768 span
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	[ "$low" -gt 12000 ] || low=32768
+	span=$((low - 10000))
 	while [ $tries -lt 100 ]; do
-		port=$((20000 + RANDOM % 40000))
+		port=$((10000 + (RANDOM * 32768 + RANDOM) % span))
 		if ! sl_port_open "$port"; then
 			echo "$port"
 			return 0
