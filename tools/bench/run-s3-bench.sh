@@ -39,6 +39,8 @@ set -euo pipefail
 
 PY=/usr/bin/python3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tools/bench/bench-lib.sh
+. "$here/bench-lib.sh"
 top=$(cd "$here/../.." && pwd)
 self=$here/$(basename "${BASH_SOURCE[0]}")
 BUCKET=sluice-bench
@@ -54,17 +56,6 @@ note()
 	echo "run-s3-bench: $*" >&2
 }
 
-# Prints a free loopback port.
-free_port()
-{
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Succeeds when something accepts connections on 127.0.0.1:$1.
-port_open()
-{
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
 
 # Starts brokerd for node directory $1 (its sluice.conf and port file),
 # detached, and waits until it accepts connections.
