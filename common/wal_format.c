@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "common/copy_stream.h"
 #include "common/crc32c.h"
 
 void wal_format_header_put(uint8_t *slot, const struct wal_header *h)
@@ -81,7 +82,8 @@ void wal_format_batch_put_crc(uint8_t *p, uint64_t pos, uint64_t stream_id,
 	be64_put(body, stream_id);
 	be64_put(body + 8, (uint64_t)base_offset);
 	be32_put(body + 16, record_count);
-	memcpy(body + WAL_BODY_PREFIX_BYTES, batch, len);
+	/* the block goes to disk, not to this CPU's cache */
+	copy_stream(body + WAL_BODY_PREFIX_BYTES, batch, len);
 	/* Only the prefix and the bytes before crc_from are hashed; the tail's
 	 * CRC is joined on instead of reading those bytes a second time. */
 	uint32_t crc = crc32c(body, WAL_BODY_PREFIX_BYTES + crc_from);
