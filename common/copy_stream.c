@@ -1,6 +1,6 @@
 /*
- * Non-temporal copy (see copy_stream.h): AVX2 stores where the CPU has
- * them, else SSE2 (part of x86-64); elsewhere this is memcpy.
+ * Non-temporal copy (see copy_stream.h): AVX2 streaming stores where the
+ * CPU has them, memcpy elsewhere.
  */
 #include "common/copy_stream.h"
 
@@ -25,28 +25,14 @@ __attribute__((target("avx2"))) static void copy_stream_avx2(uint8_t *d, const u
 		_mm256_stream_si256((__m256i *)(void *)(d + 96), e);
 	}
 	memcpy(d, s, n);
+	/* streaming stores are weakly ordered: make them visible before
+	 * whatever hands the buffer on */
+	_mm_sfence();
 }
 
-/* 16-byte streaming stores (SSE2, in every x86-64), 64 bytes per round;
- * dst 16-byte aligned. */
-static void copy_stream_sse2(uint8_t *d, const uint8_t *s, size_t n)
+void copy_stream(void *dst, const void *src, size_t n)
 {
-	for (; n >= 64; n -= 64, d += 64, s += 64) {
-		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
-		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(s + 32));
-		__m128i e = _mm_loadu_si128((const __m128i *)(const void *)(s + 48));
-		_mm_stream_si128((__m128i *)(void *)d, a);
-		_mm_stream_si128((__m128i *)(void *)(d + 16), b);
-		_mm_stream_si128((__m128i *)(void *)(d + 32), c);
-		_mm_stream_si128((__m128i *)(void *)(d + 48), e);
-	}
-	memcpy(d, s, n);
-}
-
-static void copy_stream_with(void *dst, const void *src, size_t n, int avx2)
-{
-	if (n < COPY_STREAM_MIN) {
+	if (n < COPY_STREAM_MIN || !__builtin_cpu_supports("avx2")) {
 		memcpy(dst, src, n);
 		return;
 	}
@@ -55,33 +41,12 @@ static void copy_stream_with(void *dst, const void *src, size_t n, int avx2)
 	/* ordinary stores up to the first 32-byte boundary of dst */
 	size_t head = (size_t)(-(uintptr_t)d & 31u);
 	memcpy(d, s, head);
-	if (avx2)
-		copy_stream_avx2(d + head, s + head, n - head);
-	else
-		copy_stream_sse2(d + head, s + head, n - head);
-	/* streaming stores are weakly ordered: make them visible before
-	 * whatever hands the buffer on */
-	_mm_sfence();
-}
-
-void copy_stream(void *dst, const void *src, size_t n)
-{
-	copy_stream_with(dst, src, n, __builtin_cpu_supports("avx2"));
-}
-
-void copy_stream_baseline(void *dst, const void *src, size_t n)
-{
-	copy_stream_with(dst, src, n, 0);
+	copy_stream_avx2(d + head, s + head, n - head);
 }
 
 #else
 
 void copy_stream(void *dst, const void *src, size_t n)
-{
-	memcpy(dst, src, n);
-}
-
-void copy_stream_baseline(void *dst, const void *src, size_t n)
 {
 	memcpy(dst, src, n);
 }

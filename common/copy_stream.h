@@ -6,7 +6,8 @@
  * then push out what the other threads, and the clients on the same cores,
  * had there.  Non-temporal stores write around the cache.  Measured with
  * sluice-bench (BENCHMARKS.md, issue 2): brokerd's maximum throughput rose
- * by about a tenth with 1 MB batches (AVX2 stores; SSE2 ones gained less).
+ * by about a tenth with 1 MB batches (AVX2 stores; an SSE2 version gained
+ * about half as much and was not kept).
  */
 #ifndef SLUICE_COMMON_COPY_STREAM_H
 #define SLUICE_COMMON_COPY_STREAM_H
@@ -18,13 +19,9 @@
 #define COPY_STREAM_MIN (256u << 10)
 
 /* memcpy(dst, src, n) for non-overlapping buffers, with non-temporal stores
- * when n >= COPY_STREAM_MIN and the CPU has them (x86-64).  The stores are
- * fenced before it returns, so a thread the buffer is handed to afterwards
- * sees them like ordinary stores. */
+ * when n >= COPY_STREAM_MIN and the CPU has AVX2.  The stores are fenced
+ * before it returns, so a thread the buffer is handed to afterwards sees
+ * them like ordinary stores. */
 void copy_stream(void *dst, const void *src, size_t n);
-
-/* The same without the CPU-specific path (SSE2 on x86-64), so tests check
- * both on a CPU that has AVX2. */
-void copy_stream_baseline(void *dst, const void *src, size_t n);
 
 #endif

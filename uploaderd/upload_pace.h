@@ -5,9 +5,9 @@
  * few hundred milliseconds at full speed: a burst of network, CPU and, for
  * a store on the same machine or the same disks, writes that the WAL's own
  * syncs queue behind.  Nothing needs it there that fast: the WAL holds the
- * region until it is committed.  So while uploads keep up, a region's PUT is
- * spread over about three quarters of the time the region took to fill; as soon as a
- * second region waits, uploads go at full speed again.
+ * region until it is committed.  So while uploads keep up, a region's PUT
+ * is spread over about three quarters of the time the region took to fill;
+ * as soon as a second region waits, uploads go at full speed again.
  */
 #ifndef SLUICE_UPLOADERD_UPLOAD_PACE_H
 #define SLUICE_UPLOADERD_UPLOAD_PACE_H
