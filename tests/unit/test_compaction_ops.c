@@ -557,6 +557,73 @@ START_TEST(test_objects)
 }
 END_TEST
 
+/* Commits uploaded object id holding one 10-byte block of each of the first
+ * n partitions of t, continuing each partition's offsets. */
+static void upload_wide(uint64_t id, const struct topic *t, int32_t n)
+{
+	struct catalog_block *cb = calloc((size_t)n, sizeof *cb);
+	ck_assert_ptr_nonnull(cb);
+	for (int32_t p = 0; p < n; p++) {
+		uint64_t stream = topic_stream_id(t, p);
+		int64_t end = catalog_stream_end(broker.catalog, stream);
+		cb[p] = (struct catalog_block){stream, end, end + 1, 1000, 1, id,
+					       (uint64_t)p * 10, 10, 0};
+	}
+	uint64_t wal = catalog_uploaded_end(broker.catalog);
+	struct catalog_object o = {.id = id, .size = (uint64_t)n * 10,
+				   .wal_start = wal, .wal_end = wal + (uint64_t)n * 10,
+				   .created_ms = 1700000000000LL,
+				   .block_count = (uint32_t)n};
+	ck_assert_int_eq(catalog_commit_upload(broker.catalog, &o, cb, (size_t)n, NULL), 0);
+	free(cb);
+}
+
+/* A page also ends at 1024 blocks (a single bigger object is a page of its
+ * own), so one page costs the event loop about a millisecond. */
+START_TEST(test_objects_page_blocks)
+{
+	const struct topic *t = make_topic("wide", 1100, NULL, NULL, NULL, NULL);
+	static const struct { uint64_t id; int32_t blocks; } ups[] = {
+		{0x10, 600}, {0x20, 300}, {0x30, 300}, {0x40, 1100}, {0x50, 10}};
+	for (size_t i = 0; i < 5; i++)
+		upload_wide(ups[i].id, t, ups[i].blocks);
+	/* pages: 600 + 300; 300 (with the next: 1400); 1100 alone; 10 */
+	static const uint64_t pages[][2] = {{0x10, 0x20}, {0x30, 0}, {0x40, 0}, {0x50, 0}};
+	struct client c;
+	client_open(&c);
+	char req[128] = "{\"op\":\"objects\",\"after\":null,\"limit\":100}";
+	for (size_t p = 0; p < 4; p++) {
+		json_t *r = client_call(&c, req);
+		ck_assert_msg(reply_ok(r), "%s", reply_error(r));
+		uint64_t ids[4];
+		size_t n = page_ids(r, ids, 4);
+		ck_assert_uint_eq(n, pages[p][1] ? 2 : 1);
+		for (size_t k = 0; k < n; k++) {
+			ck_assert_uint_eq(ids[k], pages[p][k]);
+			size_t want = 0;
+			for (size_t i = 0; i < 5; i++)
+				if (ups[i].id == ids[k])
+					want = (size_t)ups[i].blocks;
+			ck_assert_uint_eq(json_array_size(json_object_get(
+				page_object(r, ids[k]), "blocks")), want);
+		}
+		json_t *next = json_object_get(r, "next");
+		if (p == 3) {
+			ck_assert(json_is_null(next));
+		} else {
+			char last[17];
+			snprintf(last, sizeof last, "%016" PRIx64, ids[n - 1]);
+			ck_assert_str_eq(json_string_value(next), last);
+			snprintf(req, sizeof req,
+				 "{\"op\":\"objects\",\"after\":\"%s\",\"limit\":100}",
+				 json_string_value(next));
+		}
+		json_decref(r);
+	}
+	client_close(&c);
+}
+END_TEST
+
 /* ---- replace_objects and forget_objects ---- */
 
 START_TEST(test_replace_and_forget)
@@ -876,6 +943,7 @@ static Suite *compaction_ops_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_streams);
 	tcase_add_test(tc, test_objects);
+	tcase_add_test(tc, test_objects_page_blocks);
 	tcase_add_test(tc, test_replace_and_forget);
 	tcase_add_test(tc, test_events);
 	tcase_add_test(tc, test_cold_read_of_replaced_object);
