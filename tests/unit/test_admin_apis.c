@@ -32,6 +32,7 @@
 #include "common/counters.h"
 #include "common/errors.h"
 #include "tests/unit/handler_harness.h"
+#include "tests/unit/unit_main.h"
 
 /* The WAL's ring: 1 MiB behind the two header slots. */
 #define TEST_WAL_RING (1u << 20)
@@ -674,7 +675,7 @@ START_TEST(test_dynconfig_layers)
 }
 END_TEST
 
-static Suite *admin_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("admin_apis");
 	TCase *tc = tcase_create("handlers");
@@ -694,13 +695,4 @@ static Suite *admin_suite(void)
 	tcase_add_test(tc, test_dynconfig_layers);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(admin_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

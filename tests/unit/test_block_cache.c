@@ -25,6 +25,7 @@
 #include "common/crc32c.h"
 #include "common/object_format.h"
 #include "common/objstore.h"
+#include "tests/unit/unit_main.h"
 
 #define MIB (1u << 20)
 
@@ -308,7 +309,7 @@ START_TEST(test_read_ahead_bounded_by_cache)
 }
 END_TEST
 
-static Suite *block_cache_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("block_cache");
 	TCase *tc = tcase_create("runs");
@@ -322,13 +323,4 @@ static Suite *block_cache_suite(void)
 	tcase_add_test(tc, test_read_ahead_bounded_by_cache);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(block_cache_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

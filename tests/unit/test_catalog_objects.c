@@ -26,6 +26,7 @@
 #include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
+#include "tests/unit/unit_main.h"
 
 /* ---- fixture: a temporary directory per test ---- */
 
@@ -1766,7 +1767,7 @@ END_TEST
 
 /* ---- suite ---- */
 
-static Suite *catalog_objects_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("catalog_objects");
 	TCase *tc = tcase_create("core");
@@ -1799,13 +1800,4 @@ static Suite *catalog_objects_suite(void)
 	tcase_add_test(tc, test_memory_per_block);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(catalog_objects_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -14,6 +14,7 @@
 #include "common/bytes.h"
 #include "common/codec.h"
 #include "common/errors.h"
+#include "tests/unit/unit_main.h"
 
 #define MIB ((size_t)1 << 20)
 
@@ -465,7 +466,7 @@ START_TEST(test_bomb_zstd_undeclared)
 }
 END_TEST
 
-static Suite *codec_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("codec");
 	TCase *tc = tcase_create("vectors");
@@ -486,13 +487,4 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, test_bomb_zstd_undeclared);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(codec_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -14,6 +14,7 @@
 #include "compactd/compacted.h"
 #include "compactd/keymap.h"
 #include "tests/unit/compactd_batches.h"
+#include "tests/unit/unit_main.h"
 
 #define NOW 1000000
 
@@ -305,7 +306,7 @@ START_TEST(test_keymap)
 }
 END_TEST
 
-static Suite *compacted_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("compactd_compacted");
 	TCase *tc = tcase_create("core");
@@ -320,13 +321,4 @@ static Suite *compacted_suite(void)
 	tcase_add_test(tc, test_keymap);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(compacted_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

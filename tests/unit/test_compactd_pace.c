@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "compactd/pace.h"
+#include "tests/unit/unit_main.h"
 
 START_TEST(test_burst_then_rate)
 {
@@ -48,7 +49,7 @@ START_TEST(test_long_run_rate)
 }
 END_TEST
 
-static Suite *pace_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("compactd_pace");
 	TCase *tc = tcase_create("core");
@@ -56,13 +57,4 @@ static Suite *pace_suite(void)
 	tcase_add_test(tc, test_long_run_rate);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(pace_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

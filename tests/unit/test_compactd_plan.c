@@ -14,6 +14,7 @@
 #include "common/object_format.h"
 #include "compactd/catalog_view.h"
 #include "compactd/plan.h"
+#include "tests/unit/unit_main.h"
 
 #define K 1024ull
 #define M (1024ull * 1024)
@@ -778,10 +779,17 @@ START_TEST(test_trickle_bound)
 }
 END_TEST
 
-static Suite *plan_suite(void)
+/* Unchecked teardown: frees the view the tests built when CK_FORK=no. */
+static void tv_free(void)
+{
+	catalog_view_free(&tv);
+}
+
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("compactd_plan");
 	TCase *tc = tcase_create("core");
+	tcase_add_unchecked_fixture(tc, NULL, tv_free);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_expire);
 	tcase_add_loop_test(tc, test_split_threshold, 0,
@@ -797,14 +805,4 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, test_trickle_bound);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(plan_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	catalog_view_free(&tv);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -18,6 +18,7 @@
 #include "compactd/plan.h"
 #include "compactd/rewrite.h"
 #include "tests/unit/compactd_batches.h"
+#include "tests/unit/unit_main.h"
 
 #define NOW 1000000
 
@@ -372,23 +373,20 @@ START_TEST(test_clean_compacted)
 }
 END_TEST
 
-static Suite *rewrite_suite(void)
+/* Unchecked teardown: frees the view the tests built when CK_FORK=no. */
+static void tv_free(void)
+{
+	catalog_view_free(&tv);
+}
+
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("compactd_rewrite");
 	TCase *tc = tcase_create("core");
+	tcase_add_unchecked_fixture(tc, NULL, tv_free);
 	tcase_add_test(tc, test_stream_set_split);
 	tcase_add_test(tc, test_gap_and_cut);
 	tcase_add_test(tc, test_clean_compacted);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(rewrite_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	catalog_view_free(&tv);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

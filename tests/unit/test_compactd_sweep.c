@@ -12,6 +12,7 @@
 #include "common/objstore.h"
 #include "compactd/catalog_view.h"
 #include "compactd/sweep.h"
+#include "tests/unit/unit_main.h"
 
 /* A view of objects: live ones (retired_ms -1) and retired ones. */
 static void view_of(struct catalog_view *v, const uint64_t *ids,
@@ -83,7 +84,7 @@ START_TEST(test_orphans)
 }
 END_TEST
 
-static Suite *sweep_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("compactd_sweep");
 	TCase *tc = tcase_create("core");
@@ -91,13 +92,4 @@ static Suite *sweep_suite(void)
 	tcase_add_test(tc, test_orphans);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(sweep_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -45,6 +45,7 @@
 #include "common/errors.h"
 #include "common/object_format.h"
 #include "common/objstore.h"
+#include "tests/unit/unit_main.h"
 
 /* ---- fixture ---- */
 
@@ -935,7 +936,7 @@ START_TEST(test_cold_read_of_replaced_object)
 }
 END_TEST
 
-static Suite *compaction_ops_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("compaction_ops");
 	TCase *tc = tcase_create("ops");
@@ -949,13 +950,4 @@ static Suite *compaction_ops_suite(void)
 	tcase_add_test(tc, test_cold_read_of_replaced_object);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(compaction_ops_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

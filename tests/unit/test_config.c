@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/sluice_config.h"
+#include "tests/unit/unit_main.h"
 
 struct values {
 	char *name;     /* reloadable string */
@@ -139,8 +140,10 @@ START_TEST(test_log_level_names)
 }
 END_TEST
 
-static Suite *config_suite(void)
+Suite *unit_suite(void)
 {
+	/* Process-wide, before any test runs (see unit_main.h). */
+	log_set_level(LOG_LEVEL_ERROR);
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("reload");
 	tcase_add_test(tc, test_config_format);
@@ -151,14 +154,4 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_log_level_names);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	log_set_level(LOG_LEVEL_ERROR);
-	SRunner *sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/copy_stream.h"
+#include "tests/unit/unit_main.h"
 
 #define GUARD 64
 
@@ -46,16 +47,12 @@ START_TEST(test_matches_memcpy)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("copy_stream");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_matches_memcpy, 0, sizeof lengths / sizeof lengths[0]);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

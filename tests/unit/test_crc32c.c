@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/crc32c.h"
+#include "tests/unit/unit_main.h"
 
 struct crc_vector {
 	const char *name;
@@ -156,7 +157,7 @@ START_TEST(test_crc32c_combine)
 }
 END_TEST
 
-static Suite *crc32c_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("crc32c");
 	TCase *tc = tcase_create("vectors");
@@ -173,13 +174,4 @@ static Suite *crc32c_suite(void)
 	tcase_set_timeout(tl, 60);
 	suite_add_tcase(s, tl);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(crc32c_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

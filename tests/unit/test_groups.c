@@ -55,6 +55,7 @@
 #include "common/crc32c.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "tests/unit/unit_main.h"
 
 /* ---- byte vectors ---- */
 
@@ -1890,7 +1891,7 @@ START_TEST(test_store_snapshot_corrupt)
 }
 END_TEST
 
-static Suite *groups_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("groups");
 	TCase *tc = tcase_create("coordinator");
@@ -1934,13 +1935,4 @@ static Suite *groups_suite(void)
 	tcase_add_test(tc, test_store_snapshot_corrupt);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(groups_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -29,6 +29,7 @@
 #include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
+#include "tests/unit/unit_main.h"
 
 #define TF_MAGIC 0x544a5752u /* "TJWR" */
 #define TF_VERSION 1u
@@ -533,7 +534,7 @@ START_TEST(test_failure_sticky)
 }
 END_TEST
 
-static Suite *journal_writer_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("journal_writer");
 	TCase *tc = tcase_create("writer");
@@ -549,13 +550,4 @@ static Suite *journal_writer_suite(void)
 	tcase_add_test(tc, test_failure_sticky);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(journal_writer_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -13,6 +13,7 @@
 #include "brokerd/metrics/metrics.h"
 #include "common/daemon_report.h"
 #include "common/objstore.h"
+#include "tests/unit/unit_main.h"
 
 START_TEST(test_histogram_buckets)
 {
@@ -115,7 +116,7 @@ START_TEST(test_report_s3_roundtrip)
 }
 END_TEST
 
-static Suite *metrics_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("metrics");
 	TCase *tc = tcase_create("metrics");
@@ -126,13 +127,4 @@ static Suite *metrics_suite(void)
 	tcase_add_test(tc, test_report_s3_roundtrip);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(metrics_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

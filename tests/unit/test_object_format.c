@@ -16,6 +16,7 @@
 #include "common/crc32c.h"
 #include "common/errors.h"
 #include "common/object_format.h"
+#include "tests/unit/unit_main.h"
 
 /* ---- the golden object ------------------------------------------------ */
 
@@ -881,7 +882,7 @@ START_TEST(test_object_key)
 }
 END_TEST
 
-static Suite *object_format_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("object_format");
 	TCase *tc = tcase_create("format");
@@ -900,13 +901,4 @@ static Suite *object_format_suite(void)
 	tcase_add_test(tc, test_object_key);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(object_format_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

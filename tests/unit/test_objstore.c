@@ -45,6 +45,7 @@
 #include "common/objstore_internal.h"
 #include "common/s3_xml.h"
 #include "common/sigv4.h"
+#include "tests/unit/unit_main.h"
 
 #define AK "AKIDTEST"
 #define SK "test-secret-0123456789"
@@ -1888,8 +1889,10 @@ START_TEST(test_s3_close_cancels)
 END_TEST
 
 /* The suite. */
-static Suite *objstore_suite(void)
+Suite *unit_suite(void)
 {
+	/* Process-wide, before any test runs (see unit_main.h). */
+	signal(SIGPIPE, SIG_IGN);
 	Suite *s = suite_create("objstore");
 	TCase *tc = tcase_create("local");
 	tcase_set_timeout(tc, 120);
@@ -1916,14 +1919,4 @@ static Suite *objstore_suite(void)
 	tcase_add_test(tc, test_s3_close_cancels);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	signal(SIGPIPE, SIG_IGN);
-	SRunner *sr = srunner_create(objstore_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -21,6 +21,7 @@
 #include "common/bytes.h"
 #include "common/errors.h"
 #include "tests/unit/eos_batches.h"
+#include "tests/unit/unit_main.h"
 
 /* One batch of a case: producer id, epoch, first sequence, records,
  * transactional; marker >= 0 makes it a marker of that type instead. */
@@ -379,7 +380,7 @@ START_TEST(test_snapshot_skips_deleted_streams)
 }
 END_TEST
 
-static Suite *producer_state_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("producer_state");
 	TCase *tc = tcase_create("checks");
@@ -393,13 +394,4 @@ static Suite *producer_state_suite(void)
 	tcase_add_test(tc, test_snapshot_skips_deleted_streams);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(producer_state_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

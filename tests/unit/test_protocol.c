@@ -44,6 +44,7 @@
 #include "common/crc32c.h"
 #include "common/errors.h"
 #include "tests/unit/handler_harness.h"
+#include "tests/unit/unit_main.h"
 
 /* ---- kreader ---- */
 
@@ -1430,7 +1431,7 @@ START_TEST(test_delete_records_v2)
 }
 END_TEST
 
-static Suite *protocol_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("protocol");
 	TCase *tc = tcase_create("kreader");
@@ -1476,13 +1477,4 @@ static Suite *protocol_suite(void)
 	tcase_add_test(tc, test_delete_records_v2);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(protocol_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -12,6 +12,7 @@
 #include "common/codec.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
+#include "tests/unit/unit_main.h"
 
 struct builder {
 	uint8_t buf[4096];
@@ -429,7 +430,7 @@ START_TEST(test_compressed_bomb)
 }
 END_TEST
 
-static Suite *record_batch_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("record_batch");
 	TCase *tc = tcase_create("validate");
@@ -449,13 +450,4 @@ static Suite *record_batch_suite(void)
 	tcase_add_test(tc, test_compressed_bomb);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(record_batch_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -27,6 +27,7 @@
 #include "brokerd/topics.h"
 #include "common/counters.h"
 #include "common/errors.h"
+#include "tests/unit/unit_main.h"
 
 #define DAY_MS 86400000LL
 /* "now" of the passes that do not use the clock. */
@@ -326,7 +327,7 @@ START_TEST(test_retention_timer)
 }
 END_TEST
 
-static Suite *retention_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("retention");
 	TCase *tc = tcase_create("rule");
@@ -341,13 +342,4 @@ static Suite *retention_suite(void)
 	tcase_add_test(tc, test_retention_timer);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(retention_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

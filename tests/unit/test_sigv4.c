@@ -17,6 +17,7 @@
 
 #include "common/errors.h"
 #include "common/sigv4.h"
+#include "tests/unit/unit_main.h"
 
 #define S3_AK "AKIAIOSFODNN7EXAMPLE"
 #define S3_SK "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -461,7 +462,7 @@ START_TEST(test_bad_input)
 END_TEST
 
 /* The suite. */
-static Suite *sigv4_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("sigv4");
 	TCase *tc = tcase_create("sigv4");
@@ -478,13 +479,4 @@ static Suite *sigv4_suite(void)
 	tcase_add_test(tc, test_bad_input);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(sigv4_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

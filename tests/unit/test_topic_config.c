@@ -11,6 +11,7 @@
 #include "brokerd/catalog/catalog.h"
 #include "brokerd/catalog/topic_config.h"
 #include "common/errors.h"
+#include "tests/unit/unit_main.h"
 
 /* The table is in name order (lookups bisect it) and every default passes
  * its own validator. */
@@ -244,7 +245,7 @@ START_TEST(test_int_of_unknown_panics)
 }
 END_TEST
 
-static Suite *topic_config_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("topic_config");
 	TCase *tc = tcase_create("core");
@@ -259,13 +260,4 @@ static Suite *topic_config_suite(void)
 	tcase_add_test_raise_signal(tc, test_int_of_unknown_panics, SIGABRT);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(topic_config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

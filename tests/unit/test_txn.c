@@ -55,6 +55,7 @@
 #include "common/log.h"
 #include "tests/unit/eos_batches.h"
 #include "tests/unit/handler_harness.h"
+#include "tests/unit/unit_main.h"
 
 /* ---- the broker under test ---- */
 
@@ -1020,7 +1021,7 @@ START_TEST(test_log_torn_tail)
 }
 END_TEST
 
-static Suite *txn_suite(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("txn");
 	TCase *tc = tcase_create("coordinator");
@@ -1042,13 +1043,4 @@ static Suite *txn_suite(void)
 	tcase_add_test(tc, test_log_torn_tail);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(txn_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

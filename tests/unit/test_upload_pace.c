@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "tests/unit/unit_main.h"
 #include "uploaderd/upload_pace.h"
 
 #define MiB (1ull << 20)
@@ -54,16 +55,12 @@ START_TEST(test_pace_bounded)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("upload_pace");
 	TCase *tc = tcase_create("core");
 	tcase_add_loop_test(tc, test_pace, 0, sizeof pace_cases / sizeof pace_cases[0]);
 	tcase_add_test(tc, test_pace_bounded);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

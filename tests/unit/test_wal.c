@@ -29,6 +29,7 @@
 #include "common/crc32c.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "tests/unit/unit_main.h"
 
 #define NODE 7u
 #define SMALL_CAP WAL_MIN_CAPACITY /* a 256 KiB ring */
@@ -989,8 +990,10 @@ START_TEST(test_lent_memory_known_crc)
 }
 END_TEST
 
-static Suite *wal_suite(void)
+Suite *unit_suite(void)
 {
+	/* Process-wide, before any test runs (see unit_main.h). */
+	log_set_level(LOG_LEVEL_WARN);
 	Suite *s = suite_create("wal");
 	TCase *tc = tcase_create("wal");
 	tcase_set_timeout(tc, 120);
@@ -1009,14 +1012,4 @@ static Suite *wal_suite(void)
 	tcase_add_test(tc, test_lent_memory_known_crc);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	log_set_level(LOG_LEVEL_WARN);
-	SRunner *sr = srunner_create(wal_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
