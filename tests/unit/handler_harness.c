@@ -1,15 +1,13 @@
 /*
- * The shared harness of the handler tests (see handler_harness.h): byte
- * vectors in a small notation, a fixture with a real catalog, partition
- * table and shared-memory segment, and running a request through
- * dispatch_request as a client would send it.
+ * The shared harness of the handler tests (see handler_harness.h): a
+ * fixture with a real catalog, partition table and shared-memory segment,
+ * and running a request through dispatch_request as a client would send
+ * it.
  */
 #define _GNU_SOURCE
 #include "tests/unit/handler_harness.h"
 
 #include <check.h>
-#include <ctype.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,121 +25,7 @@
 #include "brokerd/topics.h"
 #include "common/bytes.h"
 #include "common/config.h"
-
-/* ---- byte vectors ---- */
-
-/* Appends n bytes, growing the vector. */
-void vec_put(struct vec *v, const void *p, size_t n)
-{
-	if (!v->b || v->len + n > v->cap) {
-		size_t cap = v->cap ? v->cap : 256;
-		while (cap < v->len + n)
-			cap *= 2;
-		v->b = realloc(v->b, cap);
-		ck_assert_ptr_nonnull(v->b);
-		v->cap = cap;
-	}
-	if (n)
-		memcpy(v->b + v->len, p, n);
-	v->len += n;
-}
-
-/* Appends one byte. */
-void vec_u8(struct vec *v, uint8_t x)
-{
-	vec_put(v, &x, 1);
-}
-
-/* Appends an unsigned varint. */
-void vec_uvarint(struct vec *v, uint64_t x)
-{
-	while (x >= 0x80) {
-		vec_u8(v, (uint8_t)(x | 0x80));
-		x >>= 7;
-	}
-	vec_u8(v, (uint8_t)x);
-}
-
-/* The value of a hex digit. */
-static int hexval(char c)
-{
-	return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
-}
-
-/* Appends the bytes text describes (notation in handler_harness.h). */
-void vec_add(struct vec *v, const char *text)
-{
-	const char *p = text;
-	while (*p) {
-		if (isspace((unsigned char)*p)) {
-			p++;
-		} else if (*p == '`' || ((*p == 's' || *p == 'c') && p[1] == '`')) {
-			char kind = *p == '`' ? 0 : *p++;
-			const char *s = ++p;
-			const char *end = strchr(s, '`');
-			ck_assert_msg(end != NULL, "unterminated text in vector");
-			size_t n = (size_t)(end - s);
-			if (kind == 's') {
-				vec_u8(v, (uint8_t)(n >> 8));
-				vec_u8(v, (uint8_t)n);
-			} else if (kind == 'c') {
-				vec_uvarint(v, n + 1);
-			}
-			vec_put(v, s, n);
-			p = end + 1;
-		} else if (*p == '{') {
-			const char *end = strchr(p, '}');
-			ck_assert_msg(end != NULL, "unterminated {name}");
-			char name[TOPIC_NAME_MAX + 1];
-			snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
-			const struct topic *t = catalog_topic_by_name(broker.catalog, name);
-			ck_assert_msg(t != NULL, "no topic %s for {%s}", name, name);
-			vec_put(v, t->id, 16);
-			p = end + 1;
-		} else {
-			ck_assert_msg(isxdigit((unsigned char)p[0]) &&
-					      isxdigit((unsigned char)p[1]),
-				      "bad vector text at '%.10s'", p);
-			vec_u8(v, (uint8_t)(hexval(p[0]) << 4 | hexval(p[1])));
-			p += 2;
-		}
-	}
-}
-
-/* Frees the bytes and empties the vector. */
-void vec_free(struct vec *v)
-{
-	free(v->b);
-	memset(v, 0, sizeof *v);
-}
-
-/* Hex of up to 24 bytes, for failure messages. */
-static const char *hex_of(const uint8_t *p, size_t n, char *buf)
-{
-	size_t k = n < 24 ? n : 24;
-	for (size_t i = 0; i < k; i++)
-		sprintf(buf + 2 * i, "%02x", p[i]);
-	buf[2 * k] = '\0';
-	return buf;
-}
-
-/* Fails with the first differing position unless got equals want. */
-void expect_bytes(const char *what, const uint8_t *got, size_t got_len,
-		  const struct vec *want)
-{
-	static const uint8_t none[1];
-	if (!got)
-		got = none; /* an empty evbuffer pulls up to NULL */
-	size_t i = 0;
-	while (i < got_len && i < want->len && got[i] == want->b[i])
-		i++;
-	char g[64], w[64];
-	ck_assert_msg(i == got_len && i == want->len,
-		      "%s: differs at byte %zu (got %zu bytes, want %zu): got %s... want %s...",
-		      what, i, got_len, want->len,
-		      hex_of(got + i, got_len - i, g),
-		      hex_of(want->b + i, want->len - i, w));
-}
+#include "tests/unit/scratch_dir.h"
 
 /* ---- fixture: catalog, partition table and shm segment ---- */
 
@@ -152,10 +36,7 @@ char harness_dir[256];
 /* Checked fixture: catalog, config, partition table, shm segment. */
 void harness_setup(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(harness_dir, sizeof harness_dir, "%s/sluice-handlers-XXXXXX",
-		 base && *base ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(harness_dir));
+	scratch_dir_make(harness_dir, sizeof harness_dir, "handlers");
 	char dir[300];
 	snprintf(dir, sizeof dir, "%s/catalog", harness_dir);
 	ck_assert_int_eq(catalog_open(dir, &broker.catalog), 0);
@@ -194,16 +75,6 @@ void harness_setup(void)
 	broker.counters = shm_counters(harness_seg);
 }
 
-/* nftw callback: removes one entry of the temporary directory. */
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* Undoes harness_setup and removes the temporary directory. */
 void harness_teardown(void)
 {
@@ -216,7 +87,7 @@ void harness_teardown(void)
 	broker.catalog = NULL;
 	config_free(broker_config_table, broker_config_count, &harness_cfg);
 	broker.cfg = NULL;
-	nftw(harness_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_dir_remove(harness_dir);
 }
 
 /* Creates a topic through the lifecycle module. */

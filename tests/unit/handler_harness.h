@@ -1,11 +1,6 @@
 /*
  * What the Kafka handler tests share (test_protocol.c, test_admin_apis.c).
- *
- * Byte vectors in a small notation (vec_add): hex digit pairs (spaces
- * ignored); `text` raw ASCII; s`text` a classic STRING (int16 length);
- * c`text` a compact STRING (uvarint length + 1); {name} the 16-byte TopicId
- * the catalog gave topic name (random, so substituted when the vector is
- * built).
+ * Requests and expected answers are byte vectors (tests/unit/byte_vec.h).
  *
  * The fixture (harness_setup/harness_teardown, a Check checked fixture)
  * gives every test a real catalog in a temporary directory (harness_dir),
@@ -22,26 +17,10 @@
 
 #include "brokerd/broker_config.h"
 #include "brokerd/server/request.h"
+#include "tests/unit/byte_vec.h"
 
 struct topic;
 struct shm_segment;
-
-/* ---- byte vectors ---- */
-
-struct vec {
-	uint8_t *b;
-	size_t len, cap;
-};
-
-void vec_put(struct vec *v, const void *p, size_t n);
-void vec_u8(struct vec *v, uint8_t x);
-void vec_uvarint(struct vec *v, uint64_t x);
-/* Appends the bytes text describes (notation above). */
-void vec_add(struct vec *v, const char *text);
-void vec_free(struct vec *v);
-/* Fails with the first differing position unless got equals want. */
-void expect_bytes(const char *what, const uint8_t *got, size_t got_len,
-		  const struct vec *want);
 
 /* ---- fixture ---- */
 

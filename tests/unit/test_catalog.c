@@ -11,7 +11,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,152 +26,24 @@
 #include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
+#include "tests/unit/catalog_fixture.h"
+#include "tests/unit/scratch_dir.h"
+#include "tests/unit/stderr_capture.h"
 #include "tests/unit/unit_main.h"
 
-/* ---- fixture: a temporary directory per test ---- */
-
-static char tmp_root[256];
-static char cat_dir[300];
-static char journal_path[320];
-static char snapshot_path[320];
+/* ---- fixture: a temporary directory per test (catalog_fixture.h) ---- */
 
 static void setup(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmp_root, sizeof tmp_root, "%s/sluice-catalog-XXXXXX",
-		 base && *base ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmp_root));
-	/* A subdirectory, so catalog_open's mkdir is exercised too. */
-	snprintf(cat_dir, sizeof cat_dir, "%s/catalog", tmp_root);
-	snprintf(journal_path, sizeof journal_path, "%s/catalog.journal",
-		 cat_dir);
-	snprintf(snapshot_path, sizeof snapshot_path, "%s/catalog.snapshot",
-		 cat_dir);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	catalog_fixture_setup("catalog");
 }
 
 static void teardown(void)
 {
-	nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* ---- file helpers ---- */
-
-static off_t file_size(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return -1;
-	return st.st_size;
-}
-
-/* Reads a whole file; *len gets its size. */
-static uint8_t *file_read(const char *path, size_t *len)
-{
-	off_t size = file_size(path);
-	ck_assert_int_ge(size, 0);
-	uint8_t *buf = malloc((size_t)size + 1);
-	int fd = open(path, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(read(fd, buf, (size_t)size), size);
-	close(fd);
-	buf[size] = 0;
-	*len = (size_t)size;
-	return buf;
-}
-
-static void file_write(const char *path, const uint8_t *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
-static void file_append(const char *path, const uint8_t *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_APPEND);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
-static void file_truncate(const char *path, off_t len)
-{
-	ck_assert_int_eq(truncate(path, len), 0);
-}
-
-/* Flips the bits of one byte at off. */
-static void file_flip(const char *path, off_t off)
-{
-	int fd = open(path, O_RDWR);
-	ck_assert_int_ge(fd, 0);
-	uint8_t b;
-	ck_assert_int_eq(pread(fd, &b, 1, off), 1);
-	b ^= 0xff;
-	ck_assert_int_eq(pwrite(fd, &b, 1, off), 1);
-	close(fd);
-}
-
-/* ---- capturing what the catalog logs (stderr) ---- */
-
-/* A pipe rather than a file, so a test's file size limit does not cut the
- * log short.  Captures stay far below the pipe's buffer. */
-static int saved_stderr = -1;
-static int capture_fd = -1;
-
-static void capture_start(void)
-{
-	int p[2];
-	ck_assert_int_eq(pipe(p), 0);
-	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-	/* Never block the test on a full pipe; a lost line fails it. */
-	fcntl(p[1], F_SETFL, O_NONBLOCK);
-	fflush(stderr);
-	saved_stderr = dup(2);
-	dup2(p[1], 2);
-	close(p[1]);
-	capture_fd = p[0];
-}
-
-/* Restores stderr and returns what was written meanwhile (caller frees). */
-static char *capture_stop(void)
-{
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	size_t len = 0, cap = 4096;
-	char *text = malloc(cap);
-	ssize_t r;
-	while ((r = read(capture_fd, text + len, cap - len - 1)) > 0) {
-		len += (size_t)r;
-		if (cap - len < 2)
-			text = realloc(text, cap *= 2);
-	}
-	close(capture_fd);
-	text[len] = '\0';
-	/* Show it in the test output too, for whoever reads a failure. */
-	fputs(text, stderr);
-	return text;
+	catalog_fixture_teardown();
 }
 
 /* ---- catalog helpers ---- */
-
-static struct catalog *cat_open(void)
-{
-	struct catalog *cat = NULL;
-	ck_assert_int_eq(catalog_open(cat_dir, &cat), 0);
-	ck_assert_ptr_nonnull(cat);
-	return cat;
-}
 
 static const struct topic *create(struct catalog *cat, const char *name,
 				  int32_t partitions)
@@ -503,10 +374,10 @@ static void five_topics(off_t ends[5])
  * by cut_at.  Returns the log. */
 static char *reopen_expect(int n, off_t cut_at)
 {
-	capture_start();
+	stderr_capture_start();
 	struct catalog *cat = NULL;
 	int rc = catalog_open(cat_dir, &cat);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_int_eq(rc, 0);
 	/* Cut (or folded into the snapshot): nothing past the damage. */
 	ck_assert_int_le(file_size(journal_path), cut_at);
@@ -638,10 +509,10 @@ START_TEST(test_bad_record_refused)
 	append_record(bad_record_table[_i].type, 6 + bad_record_table[_i].seq,
 		      77);
 	off_t size = file_size(journal_path);
-	capture_start();
+	stderr_capture_start();
 	struct catalog *cat = NULL;
 	int rc = catalog_open(cat_dir, &cat);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_int_eq(rc, SL_ECORRUPT);
 	ck_assert_ptr_null(cat);
 	ck_assert_msg(strstr(log, bad_record_table[_i].log), "log lacks '%s'",
@@ -833,10 +704,10 @@ START_TEST(test_bad_snapshot)
 		break;
 	}
 	off_t journal = file_size(journal_path);
-	capture_start();
+	stderr_capture_start();
 	cat = NULL;
 	int rc = catalog_open(cat_dir, &cat);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	/* Never silently start empty or from half the history. */
 	ck_assert_int_eq(rc, SL_ECORRUPT);
 	ck_assert_ptr_null(cat);
@@ -863,11 +734,11 @@ START_TEST(test_write_failure)
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
 
 	uint64_t gen = 99;
-	capture_start();
+	stderr_capture_start();
 	int rc_create = catalog_topic_create(cat, "b", 1, NULL, 0, NULL);
 	int rc_gen = catalog_bump_generation(cat, &gen);
 	int rc_delete = catalog_topic_delete(cat, "a");
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
 
 	ck_assert_int_eq(rc_create, SL_EIO);
@@ -896,9 +767,9 @@ START_TEST(test_second_writer_refused)
 {
 	struct catalog *cat = cat_open();
 	struct catalog *other = NULL;
-	capture_start();
+	stderr_capture_start();
 	int rc = catalog_open(cat_dir, &other);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_int_eq(rc, SL_EIO);
 	ck_assert_ptr_null(other);
 	ck_assert_ptr_nonnull(strstr(log, "another brokerd"));
@@ -1153,10 +1024,10 @@ START_TEST(test_admin_torn_tail)
 	off_t start = victim ? ends[victim - 1] : 0;
 	/* cut within the header, or within the body */
 	file_truncate(journal_path, start + (_i % 2 ? 25 : 7));
-	capture_start();
+	stderr_capture_start();
 	cat = NULL;
 	int rc = catalog_open(cat_dir, &cat);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_int_eq(rc, 0);
 	char *got = dump(cat);
 	ck_assert_msg(!strcmp(got, states[victim]),
@@ -1188,11 +1059,11 @@ START_TEST(test_admin_write_failure)
 	lim = old;
 	lim.rlim_cur = (rlim_t)size + 10;
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	capture_start();
+	stderr_capture_start();
 	int rc_cfg = catalog_topic_set_configs(cat, "a", cfg_new, 2);
 	int rc_part = catalog_topic_add_partitions(cat, "a", 5);
 	int rc_broker = catalog_broker_configs_set(cat, broker_a, 2);
-	free(capture_stop());
+	free(stderr_capture_stop());
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
 	ck_assert_int_eq(rc_cfg, SL_EIO);
 	ck_assert_int_eq(rc_part, SL_EIO);

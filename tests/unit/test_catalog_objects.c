@@ -10,7 +10,6 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,108 +25,25 @@
 #include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
+#include "tests/unit/catalog_fixture.h"
+#include "tests/unit/scratch_dir.h"
+#include "tests/unit/stderr_capture.h"
 #include "tests/unit/unit_main.h"
 
-/* ---- fixture: a temporary directory per test ---- */
+/* ---- fixture: a temporary directory per test (catalog_fixture.h) ---- */
 
-static char tmp_root[256];
-static char cat_dir[300];
+/* Where a snapshot's bytes are restored: beside the catalog. */
 static char other_dir[300];
-static char journal_path[320];
-static char snapshot_path[320];
 
 static void setup(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmp_root, sizeof tmp_root, "%s/sluice-catobj-XXXXXX",
-		 base && *base ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmp_root));
-	snprintf(cat_dir, sizeof cat_dir, "%s/catalog", tmp_root);
+	catalog_fixture_setup("catobj");
 	snprintf(other_dir, sizeof other_dir, "%s/restored", tmp_root);
-	snprintf(journal_path, sizeof journal_path, "%s/catalog.journal",
-		 cat_dir);
-	snprintf(snapshot_path, sizeof snapshot_path, "%s/catalog.snapshot",
-		 cat_dir);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static void teardown(void)
 {
-	nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static off_t file_size(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return -1;
-	return st.st_size;
-}
-
-static uint8_t *file_read(const char *path, size_t *len)
-{
-	off_t size = file_size(path);
-	ck_assert_int_ge(size, 0);
-	uint8_t *buf = malloc((size_t)size + 1);
-	int fd = open(path, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(read(fd, buf, (size_t)size), size);
-	close(fd);
-	*len = (size_t)size;
-	return buf;
-}
-
-static void file_write(const char *path, const uint8_t *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
-/* ---- capturing the log (stderr) ---- */
-
-static int saved_stderr = -1;
-static int capture_fd = -1;
-
-static void capture_start(void)
-{
-	int p[2];
-	ck_assert_int_eq(pipe(p), 0);
-	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-	fcntl(p[1], F_SETFL, O_NONBLOCK);
-	fflush(stderr);
-	saved_stderr = dup(2);
-	dup2(p[1], 2);
-	close(p[1]);
-	capture_fd = p[0];
-}
-
-static char *capture_stop(void)
-{
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	size_t len = 0, cap = 4096;
-	char *text = malloc(cap);
-	ssize_t r;
-	while ((r = read(capture_fd, text + len, cap - len - 1)) > 0) {
-		len += (size_t)r;
-		if (cap - len < 2)
-			text = realloc(text, cap *= 2);
-	}
-	close(capture_fd);
-	text[len] = '\0';
-	fputs(text, stderr);
-	return text;
+	catalog_fixture_teardown();
 }
 
 /* ---- building proposals ---- */
@@ -224,19 +140,6 @@ static int replace(struct catalog *cat, const uint64_t *in, size_t n_in,
 }
 
 /* ---- catalog helpers ---- */
-
-static struct catalog *cat_open_dir(const char *dir)
-{
-	struct catalog *cat = NULL;
-	ck_assert_int_eq(catalog_open(dir, &cat), 0);
-	ck_assert_ptr_nonnull(cat);
-	return cat;
-}
-
-static struct catalog *cat_open(void)
-{
-	return cat_open_dir(cat_dir);
-}
 
 static void topic(struct catalog *cat, const char *name, int32_t partitions)
 {
@@ -503,9 +406,9 @@ START_TEST(test_upload_refused)
 	char *before = dump(cat);
 	off_t size = file_size(journal_path);
 	int already = -1;
-	capture_start();
+	stderr_capture_start();
 	int rc = catalog_commit_upload(cat, &p.obj, p.blocks, p.n, &already);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_int_eq(rc, upload_bad_table[_i].expect);
 	ck_assert_int_eq(already, 0);
 	ck_assert_msg(strstr(log, upload_bad_table[_i].log), "log lacks '%s'",
@@ -546,9 +449,9 @@ START_TEST(test_upload_too_big)
 		.block_count = (uint32_t)n,
 	};
 	off_t size = file_size(journal_path);
-	capture_start();
+	stderr_capture_start();
 	int rc = catalog_commit_upload(cat, &o, b, n, NULL);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_int_eq(rc, SL_EINVAL);
 	ck_assert_ptr_nonnull(strstr(log, "do not fit one journal record"));
 	ck_assert_int_eq(file_size(journal_path), size);
@@ -812,9 +715,9 @@ START_TEST(test_replace_refused)
 	}
 	char *before = dump(cat);
 	off_t size = file_size(journal_path);
-	capture_start();
+	stderr_capture_start();
 	int rc = replace(cat, in, n_in, &o);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_int_eq(rc, replace_bad_table[_i].expect);
 	ck_assert_msg(strstr(log, replace_bad_table[_i].log), "log lacks '%s'",
 		      replace_bad_table[_i].log);
@@ -908,10 +811,10 @@ START_TEST(test_forget)
 	uint64_t live = 0x10, retired = 0x12, both[] = { 0x12, 0x10 };
 	char *before = dump(cat);
 	off_t size = file_size(journal_path);
-	capture_start();
+	stderr_capture_start();
 	ck_assert_int_eq(catalog_forget_objects(cat, &live, 1), SL_ESTALE);
 	ck_assert_int_eq(catalog_forget_objects(cat, both, 2), SL_ESTALE);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_ptr_nonnull(strstr(log, "object 0000000000000010 is live"));
 	ck_assert_int_eq(file_size(journal_path), size);
 	char *after = dump(cat);
@@ -1231,20 +1134,20 @@ START_TEST(test_snapshot_restore)
 
 	char *want = dump(cat);
 	/* Into the catalog's own directory: refused, nothing touched. */
-	capture_start();
+	stderr_capture_start();
 	ck_assert_int_eq(catalog_restore_snapshot(cat_dir, bytes, len),
 			 SL_EEXIST);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_ptr_nonnull(strstr(log, "already holds a catalog"));
 	free(log);
 	catalog_close(cat);
 
 	/* A damaged copy: refused before anything is written. */
 	bytes[len - 1] ^= 0x40;
-	capture_start();
+	stderr_capture_start();
 	ck_assert_int_eq(catalog_restore_snapshot(other_dir, bytes, len),
 			 SL_ECORRUPT);
-	log = capture_stop();
+	log = stderr_capture_stop();
 	ck_assert_ptr_nonnull(strstr(log, "bad content CRC"));
 	free(log);
 	bytes[len - 1] ^= 0x40;
@@ -1414,10 +1317,10 @@ START_TEST(test_torn_new_records)
 	ck_assert_int_eq(truncate(journal_path,
 				  keep >= 0 ? start + keep : ends[r] + keep),
 			 0);
-	capture_start();
+	stderr_capture_start();
 	struct catalog *cat = NULL;
 	int rc = catalog_open(cat_dir, &cat);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_int_eq(rc, 0);
 	ck_assert_msg(strstr(log, torn_table[_i].log), "log lacks '%s'",
 		      torn_table[_i].log);
@@ -1536,10 +1439,10 @@ START_TEST(test_replay_refused)
 	file_write(journal_path, buf.data, buf.len);
 	catalog_record_buf_free(&buf);
 	off_t size = file_size(journal_path);
-	capture_start();
+	stderr_capture_start();
 	cat = NULL;
 	int rc = catalog_open(cat_dir, &cat);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_int_eq(rc, SL_ECORRUPT);
 	ck_assert_ptr_null(cat);
 	ck_assert_msg(strstr(log, replay_bad_table[_i].log), "log lacks '%s'",
@@ -1657,9 +1560,9 @@ START_TEST(test_bad_snapshot_content)
 	}
 	catalog_snapshot_seal(buf.data, buf.len);
 
-	capture_start();
+	stderr_capture_start();
 	int rc = catalog_restore_snapshot(cat_dir, buf.data, buf.len);
-	char *log = capture_stop();
+	char *log = stderr_capture_stop();
 	ck_assert_int_eq(rc, SL_ECORRUPT);
 	ck_assert_msg(strstr(log, snap_bad_table[_i].log), "log lacks '%s'",
 		      snap_bad_table[_i].log);
@@ -1668,9 +1571,9 @@ START_TEST(test_bad_snapshot_content)
 	mkdir(cat_dir, 0750);
 	file_write(snapshot_path, buf.data, buf.len);
 	struct catalog *cat = NULL;
-	capture_start();
+	stderr_capture_start();
 	rc = catalog_open(cat_dir, &cat);
-	free(capture_stop());
+	free(stderr_capture_stop());
 	ck_assert_int_eq(rc, SL_ECORRUPT);
 	ck_assert_ptr_null(cat);
 	free(log);

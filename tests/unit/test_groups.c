@@ -10,10 +10,9 @@
  * Golden vectors are written by hand from the Kafka 3.8 message
  * definitions, field by field.
  *
- * Vector notation (vec_add): hex digit pairs (spaces ignored); `text` raw
- * ASCII; s`text` a classic STRING (int16 length); c`text` a compact STRING
- * (uvarint length + 1); {name}, s{name} and c{name} the same for a string
- * remembered with var_set (member ids are random).
+ * Vector notation: tests/unit/byte_vec.h (s{name} and c{name}: a string
+ * remembered with vec_var_set, as member ids are random).  The clients:
+ * tests/unit/wire_client.h.
  *
  * Offset store tests drive offset_store.c directly with hooks that keep
  * the applied records in a small table: reopening after commits, a torn
@@ -21,18 +20,12 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
-#include <ctype.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -55,156 +48,9 @@
 #include "common/crc32c.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "tests/unit/scratch_dir.h"
 #include "tests/unit/unit_main.h"
-
-/* ---- byte vectors ---- */
-
-struct vec {
-	uint8_t *b;
-	size_t len, cap;
-};
-
-static void vec_put(struct vec *v, const void *p, size_t n)
-{
-	if (!v->b || v->len + n > v->cap) {
-		size_t cap = v->cap ? v->cap : 256;
-		while (cap < v->len + n)
-			cap *= 2;
-		v->b = realloc(v->b, cap);
-		ck_assert_ptr_nonnull(v->b);
-		v->cap = cap;
-	}
-	if (n)
-		memcpy(v->b + v->len, p, n);
-	v->len += n;
-}
-
-static void vec_u8(struct vec *v, uint8_t x)
-{
-	vec_put(v, &x, 1);
-}
-
-static void vec_uvarint(struct vec *v, uint64_t x)
-{
-	while (x >= 0x80) {
-		vec_u8(v, (uint8_t)(x | 0x80));
-		x >>= 7;
-	}
-	vec_u8(v, (uint8_t)x);
-}
-
-static void vec_free(struct vec *v)
-{
-	free(v->b);
-	memset(v, 0, sizeof *v);
-}
-
-/* Strings remembered for {name}. */
-static struct {
-	char name[16];
-	char *value;
-} vars[16];
-
-static void var_set(const char *name, const char *value)
-{
-	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-		if (!vars[i].value || !strcmp(vars[i].name, name)) {
-			snprintf(vars[i].name, sizeof vars[i].name, "%s", name);
-			free(vars[i].value);
-			vars[i].value = strdup(value);
-			return;
-		}
-	}
-	ck_abort_msg("too many vars");
-}
-
-static const char *var_get(const char *name, size_t len)
-{
-	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
-		if (vars[i].value && strlen(vars[i].name) == len &&
-		    !memcmp(vars[i].name, name, len))
-			return vars[i].value;
-	ck_abort_msg("no var %.*s", (int)len, name);
-	return NULL;
-}
-
-static void vars_clear(void)
-{
-	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-		free(vars[i].value);
-		vars[i].value = NULL;
-	}
-}
-
-/* Appends a string as kind 0 (raw), 's' or 'c'. */
-static void vec_str(struct vec *v, char kind, const char *s, size_t n)
-{
-	if (kind == 's') {
-		vec_u8(v, (uint8_t)(n >> 8));
-		vec_u8(v, (uint8_t)n);
-	} else if (kind == 'c') {
-		vec_uvarint(v, n + 1);
-	}
-	vec_put(v, s, n);
-}
-
-static int hexval(char c)
-{
-	return isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
-}
-
-/* Appends the bytes text describes (notation in the file comment). */
-static void vec_add(struct vec *v, const char *text)
-{
-	const char *p = text;
-	while (*p) {
-		char kind = 0;
-		if (isspace((unsigned char)*p)) {
-			p++;
-			continue;
-		}
-		if ((*p == 's' || *p == 'c') && (p[1] == '`' || p[1] == '{'))
-			kind = *p++;
-		if (*p == '`') {
-			const char *end = strchr(p + 1, '`');
-			ck_assert_msg(end != NULL, "unterminated text in vector");
-			vec_str(v, kind, p + 1, (size_t)(end - p - 1));
-			p = end + 1;
-		} else if (*p == '{') {
-			const char *s = ++p;
-			while (*p && *p != '}')
-				p++;
-			ck_assert_msg(*p == '}', "unterminated {name}");
-			const char *val = var_get(s, (size_t)(p - s));
-			vec_str(v, kind, val, strlen(val));
-			p++;
-		} else {
-			ck_assert_msg(isxdigit((unsigned char)p[0]) &&
-					      isxdigit((unsigned char)p[1]),
-				      "bad vector text at '%.10s'", p);
-			vec_u8(v, (uint8_t)(hexval(p[0]) << 4 | hexval(p[1])));
-			p += 2;
-		}
-	}
-}
-
-/* Fails with the first differing position unless got equals want. */
-static void expect_bytes(const char *what, const struct vec *got,
-			 const struct vec *want)
-{
-	size_t i = 0;
-	while (i < got->len && i < want->len && got->b[i] == want->b[i])
-		i++;
-	if (i == got->len && i == want->len)
-		return;
-	char g[80] = "", w[80] = "";
-	for (size_t k = i; k < got->len && k < i + 24; k++)
-		sprintf(g + 2 * (k - i), "%02x", got->b[k]);
-	for (size_t k = i; k < want->len && k < i + 24; k++)
-		sprintf(w + 2 * (k - i), "%02x", want->b[k]);
-	ck_abort_msg("%s: differs at byte %zu (got %zu bytes, want %zu): got %s... want %s...",
-		     what, i, got->len, want->len, g, w);
-}
+#include "tests/unit/wire_client.h"
 
 /* ---- the broker under test ---- */
 
@@ -216,10 +62,7 @@ static struct event_base *base;
 
 static void broker_up(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	snprintf(tmp_root, sizeof tmp_root, "%s/sluice-groups-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmp_root));
+	scratch_dir_make(tmp_root, sizeof tmp_root, "groups");
 	char dir[300];
 	snprintf(dir, sizeof dir, "%s/catalog", tmp_root);
 	memset(&broker, 0, sizeof broker);
@@ -265,15 +108,11 @@ static void coordinator_up(void)
 	ck_assert_int_eq(groups_start(base, groups_dir()), 0);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void setup(void)
 {
 	log_set_level(LOG_LEVEL_WARN);
+	/* answers here have always had two seconds to come */
+	client_answer_wait_ms = 2000;
 	broker_up();
 	coordinator_up();
 	char err[256];
@@ -291,8 +130,8 @@ static void teardown(void)
 	catalog_close(broker.catalog);
 	event_base_free(base);
 	memset(&broker, 0, sizeof broker);
-	nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	vars_clear();
+	scratch_dir_remove(tmp_root);
+	vec_vars_clear();
 }
 
 /* Restarts the coordinator over the same directory (a brokerd restart as
@@ -302,153 +141,6 @@ static void coordinator_restart(void)
 	conn_close_all();
 	groups_finish();
 	coordinator_up();
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Runs the event loop for ms milliseconds. */
-static void loop_for(int ms)
-{
-	int64_t end = now_ms() + ms;
-	do {
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-		usleep(500);
-	} while (now_ms() < end);
-}
-
-/* ---- clients ---- */
-
-struct client {
-	int fd;
-	int32_t corr;
-	int flexible_header; /* of the response to the last request */
-	struct vec in;
-};
-
-static struct client *client_new(void)
-{
-	int sv[2];
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				    0, sv), 0);
-	ck_assert_int_eq(conn_accept(base, sv[0], "127.0.0.1:40000"), 0);
-	struct client *c = calloc(1, sizeof *c);
-	ck_assert_ptr_nonnull(c);
-	c->fd = sv[1];
-	c->corr = 100;
-	return c;
-}
-
-static void client_free(struct client *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	vec_free(&c->in);
-	free(c);
-}
-
-/* Sends body (vector text) as request key/ver with the header the API's
- * version calls for. */
-static void client_send(struct client *c, int16_t key, int16_t ver, const char *body)
-{
-	const struct api_entry *api = api_lookup(key);
-	ck_assert_ptr_nonnull(api);
-	int flexible = ver >= api->first_flexible;
-	struct vec f = {0};
-	uint8_t hdr[12];
-	c->corr++;
-	be16_put(hdr + 4, (uint16_t)key);
-	be16_put(hdr + 6, (uint16_t)ver);
-	be32_put(hdr + 8, (uint32_t)c->corr);
-	vec_put(&f, hdr, sizeof hdr);
-	vec_add(&f, "s`unit-test`");
-	if (flexible)
-		vec_add(&f, "00");
-	vec_add(&f, body);
-	be32_put(f.b, (uint32_t)(f.len - 4));
-	size_t off = 0;
-	while (off < f.len) {
-		ssize_t n = write(c->fd, f.b + off, f.len - off);
-		if (n < 0 && errno == EAGAIN) {
-			event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-			continue;
-		}
-		ck_assert_int_gt(n, 0);
-		off += (size_t)n;
-	}
-	c->flexible_header = flexible && key != API_ApiVersions;
-	vec_free(&f);
-}
-
-/* Waits up to ms for the answer to the last request; returns 1 with its
- * body in *body (after the response header), 0 if none came. */
-static int client_poll(struct client *c, struct vec *body, int ms)
-{
-	int64_t end = now_ms() + ms;
-	for (;;) {
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-		uint8_t buf[65536];
-		ssize_t n;
-		while ((n = read(c->fd, buf, sizeof buf)) > 0)
-			vec_put(&c->in, buf, (size_t)n);
-		if (c->in.len >= 4) {
-			size_t size = be32_get(c->in.b);
-			if (c->in.len >= 4 + size) {
-				ck_assert_uint_ge(size, 4);
-				ck_assert_int_eq((int32_t)be32_get(c->in.b + 4), c->corr);
-				size_t hdr = 8 + (c->flexible_header ? 1 : 0);
-				memset(body, 0, sizeof *body);
-				vec_put(body, c->in.b + hdr, 4 + size - hdr);
-				memmove(c->in.b, c->in.b + 4 + size, c->in.len - 4 - size);
-				c->in.len -= 4 + size;
-				return 1;
-			}
-		}
-		if (now_ms() >= end)
-			return 0;
-		struct pollfd pfd = {c->fd, POLLIN, 0};
-		poll(&pfd, 1, 1);
-	}
-}
-
-/* The answer to the last request, which must come within two seconds. */
-static void client_recv(struct client *c, struct vec *body)
-{
-	ck_assert_msg(client_poll(c, body, 2000), "no response to correlation id %d",
-		      c->corr);
-}
-
-/* The answer must equal want (vector text, built now). */
-static void client_expect(struct client *c, const char *what, const char *want_text)
-{
-	struct vec want = {0}, got;
-	vec_add(&want, want_text);
-	client_recv(c, &got);
-	expect_bytes(what, &got, &want);
-	vec_free(&want);
-	vec_free(&got);
-}
-
-/* No answer may come within ms. */
-static void client_expect_none(struct client *c, int ms)
-{
-	struct vec got;
-	ck_assert_msg(!client_poll(c, &got, ms), "an answer came for correlation id %d",
-		      c->corr);
-}
-
-/* A request and its expected answer in one call. */
-static void call(struct client *c, int16_t key, int16_t ver, const char *body,
-		 const char *want)
-{
-	client_send(c, key, ver, body);
-	char what[64];
-	snprintf(what, sizeof what, "ApiKey %d v%d", key, ver);
-	client_expect(c, what, want);
 }
 
 /* ---- reading answers ---- */
@@ -663,7 +355,7 @@ START_TEST(test_join_group_v0)
 	struct join_answer a = join_parse(&got, 0);
 	ck_assert_msg(!strncmp(a.member_id, "unit-test-", 10), "member id %s", a.member_id);
 	ck_assert_uint_eq(strlen(a.member_id), 10 + 36);
-	var_set("m", a.member_id);
+	vec_var_set("m", a.member_id);
 	struct vec want = {0};
 	vec_add(&want, "0000"              /* ErrorCode */
 		       "00000001"          /* GenerationId */
@@ -672,12 +364,12 @@ START_TEST(test_join_group_v0)
 		       "s{m}"               /* MemberId */
 		       "00000001"          /* Members */
 		       "  s{m} " META);     /* MemberId, Metadata */
-	expect_bytes("JoinGroup v0", &got, &want);
+	expect_bytes("JoinGroup v0", got.b, got.len, &want);
 	vec_free(&got);
 	vec_free(&want);
 
 	/* the leader's assignment (SyncGroup v0), then a stable group */
-	call(c, API_SyncGroup, 0,
+	client_call(c, API_SyncGroup, 0,
 	     "s`g1` 00000001 s{m}"                       /* GroupId, GenerationId, MemberId */
 	     "00000001 s{m} 00000003 `abc`",             /* Assignments */
 	     "0000 00000003 `abc`");                    /* ErrorCode, Assignment */
@@ -711,7 +403,7 @@ START_TEST(test_join_group_v9_sync_v5)
 	struct vec got;
 	client_recv(c, &got);
 	struct join_answer a = join_parse(&got, 9);
-	var_set("m", a.member_id);
+	vec_var_set("m", a.member_id);
 	struct vec want = {0};
 	vec_add(&want, "00000000"          /* ThrottleTimeMs */
 		       "004f"              /* ErrorCode MEMBER_ID_REQUIRED */
@@ -723,12 +415,12 @@ START_TEST(test_join_group_v9_sync_v5)
 		       "c{m}"               /* MemberId */
 		       "01"                /* Members: none */
 		       "00");              /* tags */
-	expect_bytes("JoinGroup v9 MEMBER_ID_REQUIRED", &got, &want);
+	expect_bytes("JoinGroup v9 MEMBER_ID_REQUIRED", got.b, got.len, &want);
 	vec_free(&got);
 	vec_free(&want);
 
 	ck_assert_int_ge(asprintf(&body, join, a.member_id), 0);
-	call(c, API_JoinGroup, 9, body,
+	client_call(c, API_JoinGroup, 9, body,
 	     "00000000"                            /* ThrottleTimeMs */
 	     "0000"                                /* ErrorCode */
 	     "00000001"                            /* GenerationId */
@@ -743,7 +435,7 @@ START_TEST(test_join_group_v9_sync_v5)
 	free(body);
 
 	/* SyncGroup v5 from the leader */
-	call(c, API_SyncGroup, 5,
+	client_call(c, API_SyncGroup, 5,
 	     "c`g9` 00000001 c{m}"                  /* GroupId, GenerationId, MemberId */
 	     "00"                                  /* GroupInstanceId */
 	     "c`consumer` c`cooperative-sticky`"   /* ProtocolType, ProtocolName */
@@ -756,14 +448,14 @@ START_TEST(test_join_group_v9_sync_v5)
 	     "04 `xyz`"                            /* Assignment */
 	     "00");
 	/* v5 with the wrong protocol name, and without one */
-	call(c, API_SyncGroup, 5,
+	client_call(c, API_SyncGroup, 5,
 	     "c`g9` 00000001 c{m} 00 c`consumer` c`range` 01 00",
 	     "00000000 0017 00 00 01 00");
-	call(c, API_SyncGroup, 5,
+	client_call(c, API_SyncGroup, 5,
 	     "c`g9` 00000001 c{m} 00 c`consumer` 00 01 00",
 	     "00000000 0017 00 00 01 00");
 	/* a stable group answers again with the stored assignment */
-	call(c, API_SyncGroup, 5,
+	client_call(c, API_SyncGroup, 5,
 	     "c`g9` 00000001 c{m} 00 c`consumer` c`cooperative-sticky` 01 00",
 	     "00000000 0000 c`consumer` c`cooperative-sticky` 04 `xyz` 00");
 	client_free(c);
@@ -820,8 +512,8 @@ START_TEST(test_rebalance_two_members)
 	/* b leaves (LeaveGroup v3): a rebalances alone into generation 3 */
 	char *leave;
 	ck_assert_int_ge(asprintf(&leave, "s`g` 00000001 s`%s` ffff", mb), 0);
-	var_set("mb", mb);
-	call(b, API_LeaveGroup, 3, leave,
+	vec_var_set("mb", mb);
+	client_call(b, API_LeaveGroup, 3, leave,
 	     "00000000 0000 00000001 s{mb} ffff 0000");
 	free(leave);
 	ck_assert_int_eq(heartbeat(a, "g", 2, ma, NULL), KERR_REBALANCE_IN_PROGRESS);
@@ -833,7 +525,7 @@ START_TEST(test_rebalance_two_members)
 	ck_assert_int_eq(ja.members, 1);
 	/* leaving twice: UNKNOWN_MEMBER_ID (v0 carries it at the top) */
 	ck_assert_int_ge(asprintf(&leave, "s`g` s`%s`", mb), 0);
-	call(b, API_LeaveGroup, 0, leave, "0019");
+	client_call(b, API_LeaveGroup, 0, leave, "0019");
 	free(leave);
 	client_free(a);
 	client_free(b);
@@ -1002,7 +694,7 @@ START_TEST(test_static_member)
 	ck_assert_int_eq(kr_bool(&r), 1);
 	vec_free(&ans);
 	/* the instance removed by instance id alone (LeaveGroup v4) */
-	call(b, API_LeaveGroup, 4, "c`gs` 02 c`` c`inst-a` 00 00",
+	client_call(b, API_LeaveGroup, 4, "c`gs` 02 c`` c`inst-a` 00 00",
 	     "00000000 0000 02 c`` c`inst-a` 0000 00 00");
 	ck_assert_int_eq(heartbeat(b, "gs", gen, mb, NULL), KERR_REBALANCE_IN_PROGRESS);
 	client_free(a);
@@ -1043,13 +735,13 @@ START_TEST(test_protocol_selection)
 	ja = join_recv(a, 4);
 	jb = join_recv(b, 4);
 	ck_assert_int_eq(ja.generation, 1);
-	var_set("ma", ja.member_id);
-	var_set("mb", jb.member_id);
+	vec_var_set("ma", ja.member_id);
+	vec_var_set("mb", jb.member_id);
 	/* a member with a protocol nobody else has, and a different type */
-	call(c, API_JoinGroup, 4,
+	client_call(c, API_JoinGroup, 4,
 	     "s`gp` 00007530 00007530 s`` s`consumer` 00000001 s`sticky` 00000000",
 	     "00000000 0017 ffffffff s`` s`` s`` 00000000");
-	call(c, API_JoinGroup, 4,
+	client_call(c, API_JoinGroup, 4,
 	     "s`gp` 00007530 00007530 s`` s`connect` 00000001 s`range` 00000000",
 	     "00000000 0017 ffffffff s`` s`` s`` 00000000");
 	int n;
@@ -1061,7 +753,7 @@ START_TEST(test_protocol_selection)
 	sync_send(a, "gp", 1, ja.member_id, NULL, assign);
 	ck_assert_int_eq(sync_recv(a, NULL, 0), 0);
 	ck_assert_int_eq(sync_recv(b, NULL, 0), 0);
-	call(c, API_DescribeGroups, 0, "00000001 s`gp`",
+	client_call(c, API_DescribeGroups, 0, "00000001 s`gp`",
 	     "00000001 0000 s`gp` s`Stable` s`consumer` s`range`"
 	     " 00000002"
 	     "  s{ma} s`unit-test` s`/127.0.0.1` 00000001 01 00000000"
@@ -1103,28 +795,28 @@ START_TEST(test_join_errors)
 {
 	struct client *c = client_new();
 	/* session timeout outside [group.min, group.max] */
-	call(c, API_JoinGroup, 5,
+	client_call(c, API_JoinGroup, 5,
 	     "s`ge` 00000005 00007530 s`` ffff s`consumer` 00000001 s`range` 00000000",
 	     "00000000 001a ffffffff s`` s`` s`` 00000000");
 	/* empty group id */
-	call(c, API_JoinGroup, 5,
+	client_call(c, API_JoinGroup, 5,
 	     "s`` 00007530 00007530 s`` ffff s`consumer` 00000001 s`range` 00000000",
 	     "00000000 0018 ffffffff s`` s`` s`` 00000000");
 	/* a member id the coordinator never gave, for a group it does not
 	 * know: UNKNOWN_MEMBER_ID, echoing the id */
-	call(c, API_JoinGroup, 5,
+	client_call(c, API_JoinGroup, 5,
 	     "s`ge` 00007530 00007530 s`nobody` ffff s`consumer` 00000001 s`range` 00000000",
 	     "00000000 0019 ffffffff s`` s`` s`nobody` 00000000");
 	/* no protocol at all */
-	call(c, API_JoinGroup, 5,
+	client_call(c, API_JoinGroup, 5,
 	     "s`ge` 00007530 00007530 s`` ffff s`consumer` 00000000",
 	     "00000000 0017 ffffffff s`` s`` s`` 00000000");
 	/* SyncGroup and Heartbeat for a group that does not exist */
-	call(c, API_SyncGroup, 3, "s`none` 00000001 s`x` ffff 00000000",
+	client_call(c, API_SyncGroup, 3, "s`none` 00000001 s`x` ffff 00000000",
 	     "00000000 0019 00000000");
-	call(c, API_Heartbeat, 0, "s`none` 00000001 s`x`", "0019");
+	client_call(c, API_Heartbeat, 0, "s`none` 00000001 s`x`", "0019");
 	/* a group id with a NUL byte */
-	call(c, API_Heartbeat, 4, "05 `ab` 00 `c` 00000001 02 `x` 00 00",
+	client_call(c, API_Heartbeat, 4, "05 `ab` 00 `c` 00000001 02 `x` 00 00",
 	     "00000000 0018 00");
 	/* a count beyond the bytes there is malformed: the connection closes */
 	client_send(c, API_JoinGroup, 5,
@@ -1193,7 +885,7 @@ END_TEST
 START_TEST(test_offset_commit_v2_fetch_v1)
 {
 	struct client *c = client_new();
-	call(c, API_OffsetCommit, 2,
+	client_call(c, API_OffsetCommit, 2,
 	     "s`g2`"                                   /* GroupId */
 	     "ffffffff"                                /* GenerationIdOrMemberEpoch */
 	     "s``"                                     /* MemberId */
@@ -1207,14 +899,14 @@ START_TEST(test_offset_commit_v2_fetch_v1)
 	     "00000002"                                /* Topics */
 	     "  s`t1` 00000002 00000000 0000 00000001 0000"
 	     "  s`nope` 00000001 00000000 0003");      /* UNKNOWN_TOPIC_OR_PARTITION */
-	call(c, API_OffsetFetch, 1,
+	client_call(c, API_OffsetFetch, 1,
 	     "s`g2` 00000001 s`t1` 00000003 00000000 00000001 00000002",
 	     "00000001 s`t1` 00000003"
 	     "  00000000 000000000000000a s`meta` 0000"
 	     "  00000001 0000000000000014 s`` 0000"
 	     "  00000002 ffffffffffffffff s`` 0000");
 	/* a group that does not exist: no offsets, no error */
-	call(c, API_OffsetFetch, 1, "s`other` 00000001 s`t1` 00000001 00000000",
+	client_call(c, API_OffsetFetch, 1, "s`other` 00000001 s`t1` 00000001 00000000",
 	     "00000001 s`t1` 00000001 00000000 ffffffffffffffff s`` 0000");
 	client_free(c);
 }
@@ -1223,7 +915,7 @@ END_TEST
 /* Commits the v8 example that test_offset_commit_v8_fetch_v8 fetches. */
 static void commit_v8_example(struct client *c)
 {
-	call(c, API_OffsetCommit, 8,
+	client_call(c, API_OffsetCommit, 8,
 	     "c`g3`"                                   /* GroupId */
 	     "ffffffff"                                /* GenerationIdOrMemberEpoch */
 	     "c``"                                     /* MemberId */
@@ -1246,12 +938,12 @@ static void commit_v8_example(struct client *c)
 START_TEST(test_offset_commit_v8_fetch_v8)
 {
 	struct client *c = client_new();
-	call(c, API_OffsetCommit, 2,
+	client_call(c, API_OffsetCommit, 2,
 	     "s`g2` ffffffff s`` ffffffffffffffff 00000001 s`t1` 00000001"
 	     " 00000000 000000000000000a s`meta`",
 	     "00000001 s`t1` 00000001 00000000 0000");
 	commit_v8_example(c);
-	call(c, API_OffsetFetch, 8,
+	client_call(c, API_OffsetFetch, 8,
 	     "04"                                      /* Groups (3) */
 	     "  c`g2` 00 00"                           /* all of g2's */
 	     "  c`g3` 02 c`t1` 03 00000001 00000002 00 00"
@@ -1272,7 +964,7 @@ START_TEST(test_offset_commit_v8_fetch_v8)
 	     "    00 0000 00"
 	     "00");
 	/* v5 has the leader epoch, null Topics lists everything */
-	call(c, API_OffsetFetch, 5, "s`g3` ffffffff",
+	client_call(c, API_OffsetFetch, 5, "s`g3` ffffffff",
 	     "00000000 00000001 s`t1` 00000002"
 	     "  00000001 0000000000000005 ffffffff s`` 0000"
 	     "  00000003 0000000000000063 00000007 s`m3` 0000"
@@ -1289,17 +981,17 @@ START_TEST(test_offsets_durable)
 	/* brokerd restarts: the offsets are read back from the journal */
 	coordinator_restart();
 	c = client_new();
-	call(c, API_OffsetFetch, 5, "s`g3` ffffffff",
+	client_call(c, API_OffsetFetch, 5, "s`g3` ffffffff",
 	     "00000000 00000001 s`t1` 00000002"
 	     "  00000001 0000000000000005 ffffffff s`` 0000"
 	     "  00000003 0000000000000063 00000007 s`m3` 0000"
 	     " 0000");
 	/* the group exists (Empty) though no member joined since */
-	call(c, API_ListGroups, 4, "01 00",
+	client_call(c, API_ListGroups, 4, "01 00",
 	     "00000000 0000 02 c`g3` c`` c`Empty` 00 00");
 	/* a compaction, then another restart: the snapshot holds them */
 	offset_store_set_compact_bytes(groups_store(), 1);
-	call(c, API_OffsetCommit, 2,
+	client_call(c, API_OffsetCommit, 2,
 	     "s`g4` ffffffff s`` ffffffffffffffff 00000001 s`t2` 00000001"
 	     " 00000001 0000000000000042 s`x`",
 	     "00000001 s`t2` 00000001 00000001 0000");
@@ -1309,9 +1001,9 @@ START_TEST(test_offsets_durable)
 	client_free(c);
 	coordinator_restart();
 	c = client_new();
-	call(c, API_OffsetFetch, 2, "s`g4` ffffffff",
+	client_call(c, API_OffsetFetch, 2, "s`g4` ffffffff",
 	     "00000001 s`t2` 00000001 00000001 0000000000000042 s`x` 0000 0000");
-	call(c, API_OffsetFetch, 1, "s`g3` 00000001 s`t1` 00000001 00000003",
+	client_call(c, API_OffsetFetch, 1, "s`g3` 00000001 s`t1` 00000001 00000003",
 	     "00000001 s`t1` 00000001 00000003 0000000000000063 s`m3` 0000");
 	client_free(c);
 }
@@ -1322,13 +1014,13 @@ START_TEST(test_commit_by_members)
 	struct client *a = client_new();
 	char ma[128];
 	int32_t gen = group_form_one(a, "gm", 30000, ma);
-	var_set("ma", ma);
+	vec_var_set("ma", ma);
 	/* OffsetCommit v7 by the member with the right generation */
 	char *body;
 	ck_assert_int_ge(asprintf(&body, "s`gm` %08x s`%s` ffff 00000001 s`t1` 00000001"
 					 " 00000002 0000000000000007 00000000 s`md`",
 				  gen, ma), 0);
-	call(a, API_OffsetCommit, 7, body,
+	client_call(a, API_OffsetCommit, 7, body,
 	     "00000000 00000001 s`t1` 00000001 00000002 0000");
 	free(body);
 	/* a wrong generation, an unknown member, and no member at all in a
@@ -1336,23 +1028,23 @@ START_TEST(test_commit_by_members)
 	ck_assert_int_ge(asprintf(&body, "s`gm` %08x s`%s` ffff 00000001 s`t1` 00000001"
 					 " 00000002 0000000000000009 00000000 ffff",
 				  gen + 1, ma), 0);
-	call(a, API_OffsetCommit, 7, body,
+	client_call(a, API_OffsetCommit, 7, body,
 	     "00000000 00000001 s`t1` 00000001 00000002 0016");
 	free(body);
-	call(a, API_OffsetCommit, 7,
+	client_call(a, API_OffsetCommit, 7,
 	     "s`gm` 00000001 s`who` ffff 00000001 s`t1` 00000001"
 	     " 00000002 0000000000000009 00000000 ffff",
 	     "00000000 00000001 s`t1` 00000001 00000002 0019");
-	call(a, API_OffsetCommit, 7,
+	client_call(a, API_OffsetCommit, 7,
 	     "s`gm` ffffffff s`` ffff 00000001 s`t1` 00000001"
 	     " 00000002 0000000000000009 00000000 ffff",
 	     "00000000 00000001 s`t1` 00000001 00000002 0019");
 	/* a member id for a group that does not exist: ILLEGAL_GENERATION */
-	call(a, API_OffsetCommit, 7,
+	client_call(a, API_OffsetCommit, 7,
 	     "s`gone` 00000003 s`who` ffff 00000001 s`t1` 00000001"
 	     " 00000002 0000000000000009 00000000 ffff",
 	     "00000000 00000001 s`t1` 00000001 00000002 0016");
-	call(a, API_OffsetFetch, 1, "s`gm` 00000001 s`t1` 00000001 00000002",
+	client_call(a, API_OffsetFetch, 1, "s`gm` 00000001 s`t1` 00000001 00000002",
 	     "00000001 s`t1` 00000001 00000002 0000000000000007 s`md` 0000");
 	/* during a rebalance, members may still commit (the old generation
 	 * is current until the join phase ends) */
@@ -1362,7 +1054,7 @@ START_TEST(test_commit_by_members)
 	ck_assert_int_ge(asprintf(&body, "s`gm` %08x s`%s` ffff 00000001 s`t1` 00000001"
 					 " 00000002 000000000000000b 00000000 ffff",
 				  gen, ma), 0);
-	call(a, API_OffsetCommit, 7, body,
+	client_call(a, API_OffsetCommit, 7, body,
 	     "00000000 00000001 s`t1` 00000001 00000002 0000");
 	free(body);
 	client_free(a);
@@ -1385,7 +1077,7 @@ START_TEST(test_metadata_too_large)
 	char *text = malloc(body.len * 2 + 1);
 	for (size_t i = 0; i < body.len; i++)
 		sprintf(text + 2 * i, "%02x", body.b[i]);
-	call(c, API_OffsetCommit, 2, text,
+	client_call(c, API_OffsetCommit, 2, text,
 	     "00000001 s`t1` 00000002 00000000 000c 00000001 0000");
 	free(text);
 	vec_free(&body);
@@ -1399,20 +1091,20 @@ START_TEST(test_delete_groups)
 	char ma[128];
 	group_form_one(a, "busy", 30000, ma);
 	commit_v8_example(c);
-	call(c, API_DeleteGroups, 2,
+	client_call(c, API_DeleteGroups, 2,
 	     "04 c`busy` c`g3` c`none` 00",
 	     "00000000 04 c`busy` 0044 00 c`g3` 0000 00 c`none` 0045 00 00");
-	call(c, API_OffsetFetch, 5, "s`g3` ffffffff", "00000000 00000000 0000");
-	call(c, API_DescribeGroups, 5, "02 c`g3` 00 00",
+	client_call(c, API_OffsetFetch, 5, "s`g3` ffffffff", "00000000 00000000 0000");
+	client_call(c, API_DescribeGroups, 5, "02 c`g3` 00 00",
 	     "00000000 02 0000 c`g3` c`Dead` c`` c`` 01 80000000 00 00");
-	call(c, API_ListGroups, 0, "", "0000 00000001 s`busy` s`consumer`");
+	client_call(c, API_ListGroups, 0, "", "0000 00000001 s`busy` s`consumer`");
 	client_free(a);
 	client_free(c);
 	/* the deletion is durable */
 	coordinator_restart();
 	c = client_new();
-	call(c, API_OffsetFetch, 5, "s`g3` ffffffff", "00000000 00000000 0000");
-	call(c, API_ListGroups, 0, "", "0000 00000000");
+	client_call(c, API_OffsetFetch, 5, "s`g3` ffffffff", "00000000 00000000 0000");
+	client_call(c, API_ListGroups, 0, "", "0000 00000000");
 	client_free(c);
 }
 END_TEST
@@ -1421,15 +1113,15 @@ START_TEST(test_offset_delete)
 {
 	struct client *a = client_new(), *c = client_new();
 	commit_v8_example(c);
-	call(c, API_OffsetDelete, 0,
+	client_call(c, API_OffsetDelete, 0,
 	     "s`g3` 00000002 s`t1` 00000001 00000003 s`zz` 00000001 00000000",
 	     "0000 00000000 00000002 s`t1` 00000001 00000003 0000"
 	     " s`zz` 00000001 00000000 0003");
-	call(c, API_OffsetFetch, 1, "s`g3` 00000001 s`t1` 00000002 00000001 00000003",
+	client_call(c, API_OffsetFetch, 1, "s`g3` 00000001 s`t1` 00000002 00000001 00000003",
 	     "00000001 s`t1` 00000002"
 	     "  00000001 0000000000000005 s`` 0000"
 	     "  00000003 ffffffffffffffff s`` 0000");
-	call(c, API_OffsetDelete, 0, "s`nogroup` 00000000", "0045 00000000 00000000");
+	client_call(c, API_OffsetDelete, 0, "s`nogroup` 00000000", "0045 00000000 00000000");
 	/* a consumer group with members keeps the topics it subscribes to:
 	 * the subscription metadata names t1 (version 0, topics [t1]) */
 	char *body;
@@ -1446,7 +1138,7 @@ START_TEST(test_offset_delete)
 	free(body);
 	ja = join_recv(a, 5);
 	ck_assert_int_eq(ja.error, 0);
-	call(c, API_OffsetDelete, 0,
+	client_call(c, API_OffsetDelete, 0,
 	     "s`g3` 00000002 s`t1` 00000001 00000001 s`t2` 00000001 00000000",
 	     "0000 00000000 00000002 s`t1` 00000001 00000001 0056"
 	     " s`t2` 00000001 00000000 0000");
@@ -1464,7 +1156,7 @@ START_TEST(test_deleted_topic_offsets)
 	char err[256];
 	ck_assert_int_eq(topics_create("t1", 4, NULL, 0, 0, err, sizeof err, &t), 0);
 	/* the new t1 has no offsets: the old ones belonged to another topic */
-	call(c, API_OffsetFetch, 1, "s`g3` 00000001 s`t1` 00000001 00000003",
+	client_call(c, API_OffsetFetch, 1, "s`g3` 00000001 s`t1` 00000001 00000003",
 	     "00000001 s`t1` 00000001 00000003 ffffffffffffffff s`` 0000");
 	/* and the cleanup removes them for good */
 	groups_cleanup();
@@ -1484,7 +1176,7 @@ START_TEST(test_retention)
 	char *body;
 	ck_assert_int_ge(asprintf(&body, "s`live` 00000001 s`%s` ffff 00000001 s`t2` 00000001"
 					 " 00000000 0000000000000001 00000000 ffff", ma), 0);
-	call(a, API_OffsetCommit, 7, body, "00000000 00000001 s`t2` 00000001 00000000 0000");
+	client_call(a, API_OffsetCommit, 7, body, "00000000 00000001 s`t2` 00000001 00000000 0000");
 	free(body);
 	/* make everything look old: only the Empty group loses its offsets */
 	cfg.offsets_retention_minutes = 1;
@@ -1513,19 +1205,19 @@ END_TEST
 START_TEST(test_find_coordinator)
 {
 	struct client *c = client_new();
-	call(c, API_FindCoordinator, 0, "s`g`",
+	client_call(c, API_FindCoordinator, 0, "s`g`",
 	     "0000 00000001 s`127.0.0.1` 00002384");
-	call(c, API_FindCoordinator, 2, "s`g` 00",
+	client_call(c, API_FindCoordinator, 2, "s`g` 00",
 	     "00000000 0000 ffff 00000001 s`127.0.0.1` 00002384");
 	/* a transaction coordinator does not exist yet */
-	call(c, API_FindCoordinator, 3, "c`tx` 01 00",
+	client_call(c, API_FindCoordinator, 3, "c`tx` 01 00",
 	     "00000000 000f c`The coordinator is not available.` ffffffff c`` ffffffff 00");
-	call(c, API_FindCoordinator, 4, "00 03 c`a` c`b` 00",
+	client_call(c, API_FindCoordinator, 4, "00 03 c`a` c`b` 00",
 	     "00000000 03"
 	     "  c`a` 00000001 c`127.0.0.1` 00002384 0000 00 00"
 	     "  c`b` 00000001 c`127.0.0.1` 00002384 0000 00 00"
 	     "00");
-	call(c, API_FindCoordinator, 4, "05 02 c`x` 00",
+	client_call(c, API_FindCoordinator, 4, "05 02 c`x` 00",
 	     "00000000 02 c`x` ffffffff c`` ffffffff 002a c`Unknown coordinator type.` 00 00");
 	client_free(c);
 }
@@ -1536,15 +1228,15 @@ START_TEST(test_list_and_describe)
 	struct client *a = client_new(), *c = client_new();
 	char ma[128];
 	group_form_one(a, "ga", 30000, ma);
-	var_set("ma", ma);
+	vec_var_set("ma", ma);
 	commit_v8_example(c);
-	call(c, API_ListGroups, 4, "01 00",
+	client_call(c, API_ListGroups, 4, "01 00",
 	     "00000000 0000 03 c`g3` c`` c`Empty` 00 c`ga` c`consumer` c`Stable` 00 00");
-	call(c, API_ListGroups, 4, "02 c`stable` 00",
+	client_call(c, API_ListGroups, 4, "02 c`stable` 00",
 	     "00000000 0000 02 c`ga` c`consumer` c`Stable` 00 00");
-	call(c, API_ListGroups, 3, "00",
+	client_call(c, API_ListGroups, 3, "00",
 	     "00000000 0000 03 c`g3` c`` 00 c`ga` c`consumer` 00 00");
-	call(c, API_DescribeGroups, 5, "03 c`ga` c`nope` 01 00",
+	client_call(c, API_DescribeGroups, 5, "03 c`ga` c`nope` 01 00",
 	     "00000000 03"
 	     "  0000 c`ga` c`Stable` c`consumer` c`range`"
 	     "   02 c{ma} 00 c`unit-test` c`/127.0.0.1` 05 deadbeef 03 `A1` 00"
@@ -1696,7 +1388,7 @@ static void store_teardown(void)
 	catalog_close(broker.catalog);
 	event_base_free(base);
 	memset(&broker, 0, sizeof broker);
-	nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_dir_remove(tmp_root);
 }
 
 static char *journal_path(void)
@@ -1704,12 +1396,6 @@ static char *journal_path(void)
 	static char p[400];
 	snprintf(p, sizeof p, "%s/offsets.journal", groups_dir());
 	return p;
-}
-
-static off_t file_size(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
 START_TEST(test_store_reopen)

@@ -8,7 +8,7 @@
  * with recovery, group and transaction coordinators) in a temporary
  * directory, and can restart it over the same directory.  Golden vectors
  * are written by hand from the Kafka 3.8 message definitions, field by
- * field (notation: tests/unit/handler_harness.h; {t1} is topic t1's id).
+ * field (notation: tests/unit/byte_vec.h; {t1} is topic t1's id).
  *
  * Also: the transaction log's records and its torn tail, and a crash
  * between PREPARE_COMMIT and the markers (the journal as such a crash
@@ -16,17 +16,12 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -54,8 +49,9 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "tests/unit/eos_batches.h"
-#include "tests/unit/handler_harness.h"
+#include "tests/unit/scratch_dir.h"
 #include "tests/unit/unit_main.h"
+#include "tests/unit/wire_client.h"
 
 /* ---- the broker under test ---- */
 
@@ -119,17 +115,10 @@ static void eos_down(void)
 	memset(&broker, 0, sizeof broker);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void setup(void)
 {
 	log_set_level(LOG_LEVEL_WARN);
-	const char *tmp = getenv("TMPDIR");
-	snprintf(tmp_root, sizeof tmp_root, "%s/sluice-txn-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmp_root));
+	scratch_dir_make(tmp_root, sizeof tmp_root, "txn");
 	char err[256];
 	memset(&cfg, 0, sizeof cfg);
 	ck_assert_int_eq(config_set_defaults(broker_config_table, broker_config_count, &cfg,
@@ -150,7 +139,7 @@ static void teardown(void)
 {
 	eos_down();
 	config_free(broker_config_table, broker_config_count, &cfg);
-	nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_dir_remove(tmp_root);
 }
 
 /* Restarts over the same directory. */
@@ -158,140 +147,6 @@ static void eos_restart(void)
 {
 	eos_down();
 	eos_up();
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Runs the loop for ms milliseconds. */
-static void loop_for(int ms)
-{
-	int64_t end = now_ms() + ms;
-	do {
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-		usleep(500);
-	} while (now_ms() < end);
-}
-
-/* ---- clients ---- */
-
-struct client {
-	int fd;
-	int32_t corr;
-	int flexible_header;
-	struct vec in;
-};
-
-static struct client *client_new(void)
-{
-	int sv[2];
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
-	ck_assert_int_eq(conn_accept(base, sv[0], "127.0.0.1:40000"), 0);
-	struct client *c = calloc(1, sizeof *c);
-	ck_assert_ptr_nonnull(c);
-	c->fd = sv[1];
-	c->corr = 100;
-	return c;
-}
-
-static void client_free(struct client *c)
-{
-	close(c->fd);
-	vec_free(&c->in);
-	free(c);
-}
-
-/* Sends body as request key/ver with the header its version calls for. */
-static void client_send_vec(struct client *c, int16_t key, int16_t ver, const struct vec *body)
-{
-	const struct api_entry *api = api_lookup(key);
-	ck_assert_ptr_nonnull(api);
-	int flexible = ver >= api->first_flexible;
-	struct vec f = {0};
-	uint8_t hdr[12];
-	c->corr++;
-	be16_put(hdr + 4, (uint16_t)key);
-	be16_put(hdr + 6, (uint16_t)ver);
-	be32_put(hdr + 8, (uint32_t)c->corr);
-	vec_put(&f, hdr, sizeof hdr);
-	vec_add(&f, "s`unit-test`");
-	if (flexible)
-		vec_add(&f, "00");
-	vec_put(&f, body->b, body->len);
-	be32_put(f.b, (uint32_t)(f.len - 4));
-	size_t off = 0;
-	while (off < f.len) {
-		ssize_t n = write(c->fd, f.b + off, f.len - off);
-		if (n < 0 && errno == EAGAIN) {
-			event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-			continue;
-		}
-		ck_assert_int_gt(n, 0);
-		off += (size_t)n;
-	}
-	c->flexible_header = flexible;
-	vec_free(&f);
-}
-
-static void client_send(struct client *c, int16_t key, int16_t ver, const char *body)
-{
-	struct vec b = {0};
-	vec_add(&b, body);
-	client_send_vec(c, key, ver, &b);
-	vec_free(&b);
-}
-
-/* Waits up to ms for the answer to the last request: 1 with its body. */
-static int client_poll(struct client *c, struct vec *body, int ms)
-{
-	int64_t end = now_ms() + ms;
-	for (;;) {
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-		uint8_t buf[65536];
-		ssize_t n;
-		while ((n = read(c->fd, buf, sizeof buf)) > 0)
-			vec_put(&c->in, buf, (size_t)n);
-		if (c->in.len >= 4) {
-			size_t size = be32_get(c->in.b);
-			if (c->in.len >= 4 + size) {
-				ck_assert_int_eq((int32_t)be32_get(c->in.b + 4), c->corr);
-				size_t hdr = 8 + (c->flexible_header ? 1 : 0);
-				memset(body, 0, sizeof *body);
-				vec_put(body, c->in.b + hdr, 4 + size - hdr);
-				memmove(c->in.b, c->in.b + 4 + size, c->in.len - 4 - size);
-				c->in.len -= 4 + size;
-				return 1;
-			}
-		}
-		if (now_ms() >= end)
-			return 0;
-		struct pollfd pfd = {c->fd, POLLIN, 0};
-		poll(&pfd, 1, 1);
-	}
-}
-
-static void client_recv(struct client *c, struct vec *body)
-{
-	ck_assert_msg(client_poll(c, body, 3000), "no response to correlation id %d", c->corr);
-}
-
-/* A request and its expected answer (vector text, built now). */
-static void call(struct client *c, int16_t key, int16_t ver, const char *body,
-		 const char *want_text)
-{
-	struct vec want = {0}, got;
-	vec_add(&want, want_text);
-	client_send(c, key, ver, body);
-	client_recv(c, &got);
-	char what[64];
-	snprintf(what, sizeof what, "ApiKey %d v%d", key, ver);
-	expect_bytes(what, got.b, got.len, &want);
-	vec_free(&want);
-	vec_free(&got);
 }
 
 /* ---- protocol helpers ---- */
@@ -455,21 +310,21 @@ START_TEST(test_init_producer_id_v0)
 {
 	struct client *c = client_new();
 	/* idempotent producers: a new id each time, epoch 0 */
-	call(c, API_InitProducerId, 0, "ffff 0000ea60",
+	client_call(c, API_InitProducerId, 0, "ffff 0000ea60",
 	     "00000000 0000 " PID0 " 0000");
-	call(c, API_InitProducerId, 1, "ffff 0000ea60",
+	client_call(c, API_InitProducerId, 1, "ffff 0000ea60",
 	     "00000000 0000 0000000100000001 0000");
 	/* a transactional id */
-	call(c, API_InitProducerId, 0, "s`tx-a` 0000ea60",
+	client_call(c, API_InitProducerId, 0, "s`tx-a` 0000ea60",
 	     "00000000 0000 0000000100000002 0000");
-	call(c, API_InitProducerId, 0, "s`tx-a` 0000ea60",
+	client_call(c, API_InitProducerId, 0, "s`tx-a` 0000ea60",
 	     "00000000 0000 0000000100000002 0001");
 	/* an empty id; a timeout past transaction.max.timeout.ms */
-	call(c, API_InitProducerId, 0, "s`` 0000ea60",
+	client_call(c, API_InitProducerId, 0, "s`` 0000ea60",
 	     "00000000 002a ffffffffffffffff ffff");
-	call(c, API_InitProducerId, 0, "s`tx-b` 7fffffff",
+	client_call(c, API_InitProducerId, 0, "s`tx-b` 7fffffff",
 	     "00000000 0032 ffffffffffffffff ffff");
-	call(c, API_InitProducerId, 0, "s`tx-b` 00000000",
+	client_call(c, API_InitProducerId, 0, "s`tx-b` 00000000",
 	     "00000000 0032 ffffffffffffffff ffff");
 	client_free(c);
 }
@@ -478,23 +333,23 @@ END_TEST
 START_TEST(test_init_producer_id_v4)
 {
 	struct client *c = client_new();
-	call(c, API_InitProducerId, 4, "00 0000ea60 ffffffffffffffff ffff 00",
+	client_call(c, API_InitProducerId, 4, "00 0000ea60 ffffffffffffffff ffff 00",
 	     "00000000 0000 " PID0 " 0000 00");
-	call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 ffffffffffffffff ffff 00",
+	client_call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 ffffffffffffffff ffff 00",
 	     "00000000 0000 0000000100000001 0000 00");
 	/* resuming with the current pair bumps the epoch ... */
-	call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0000 00",
+	client_call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0000 00",
 	     "00000000 0000 0000000100000001 0001 00");
 	/* ... a retry of that bump is answered with the same epoch ... */
-	call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0000 00",
+	client_call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0000 00",
 	     "00000000 0000 0000000100000001 0001 00");
 	/* ... and an older pair is fenced */
-	call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0005 00",
+	client_call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0005 00",
 	     "00000000 005a ffffffffffffffff ffff 00");
-	call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 00000000000000aa 0000 00",
+	client_call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 00000000000000aa 0000 00",
 	     "00000000 005a ffffffffffffffff ffff 00");
 	/* v3 does not know PRODUCER_FENCED */
-	call(c, API_InitProducerId, 3, "c`tx-a` 0000ea60 00000000000000aa 0000 00",
+	client_call(c, API_InitProducerId, 3, "c`tx-a` 0000ea60 00000000000000aa 0000 00",
 	     "00000000 002f ffffffffffffffff ffff 00");
 	client_free(c);
 }
@@ -509,28 +364,28 @@ START_TEST(test_add_partitions_v3)
 	int16_t epoch;
 	ck_assert_int_eq(init_txn(c, "tx-a", 60000, &pid, &epoch), 0);
 	ck_assert_int_eq(pid, 0x100000000ll);
-	call(c, API_AddPartitionsToTxn, 3,
+	client_call(c, API_AddPartitionsToTxn, 3,
 	     "c`tx-a` " PID0 " 0000 02 c`t1` 03 00000000 00000001 00 00",
 	     "00000000 02 c`t1` 03 00000000 0000 00 00000001 0000 00 00 00");
 	/* again: already in the transaction */
-	call(c, API_AddPartitionsToTxn, 3,
+	client_call(c, API_AddPartitionsToTxn, 3,
 	     "c`tx-a` " PID0 " 0000 02 c`t1` 02 00000001 00 00",
 	     "00000000 02 c`t1` 02 00000001 0000 00 00 00");
 	/* a partition that does not exist: nothing is added */
-	call(c, API_AddPartitionsToTxn, 3,
+	client_call(c, API_AddPartitionsToTxn, 3,
 	     "c`tx-a` " PID0 " 0000 02 c`t1` 03 00000002 00000009 00 00",
 	     "00000000 02 c`t1` 03 00000002 0037 00 00000009 0003 00 00 00");
 	/* a wrong epoch, an unknown id, an unknown producer id */
-	call(c, API_AddPartitionsToTxn, 3,
+	client_call(c, API_AddPartitionsToTxn, 3,
 	     "c`tx-a` " PID0 " 0007 02 c`t1` 02 00000002 00 00",
 	     "00000000 02 c`t1` 02 00000002 005a 00 00 00");
-	call(c, API_AddPartitionsToTxn, 1,
+	client_call(c, API_AddPartitionsToTxn, 1,
 	     "s`tx-a` " PID0 " 0007 00000001 s`t1` 00000001 00000002",
 	     "00000000 00000001 s`t1` 00000001 00000002 002f");
-	call(c, API_AddPartitionsToTxn, 3,
+	client_call(c, API_AddPartitionsToTxn, 3,
 	     "c`nope` " PID0 " 0000 02 c`t1` 02 00000002 00 00",
 	     "00000000 02 c`t1` 02 00000002 0031 00 00 00");
-	call(c, API_AddPartitionsToTxn, 3,
+	client_call(c, API_AddPartitionsToTxn, 3,
 	     "c`tx-a` 0000000000000bad 0000 02 c`t1` 02 00000002 00 00",
 	     "00000000 02 c`t1` 02 00000002 0031 00 00 00");
 	client_free(c);
@@ -546,7 +401,7 @@ START_TEST(test_add_partitions_v4_batched)
 	ck_assert_int_eq(init_txn(c, "tx-b", 60000, &pid, &epoch), 0);
 	ck_assert_int_eq(pid, 0x100000001ll);
 	/* one transaction adds, the other verifies (nothing added yet) */
-	call(c, API_AddPartitionsToTxn, 4,
+	client_call(c, API_AddPartitionsToTxn, 4,
 	     "03"
 	     "  c`tx-a` " PID0 " 0000 00 02 c`t1` 02 00000000 00 00"
 	     "  c`tx-b` 0000000100000001 0000 01 02 c`t2` 02 00000000 00 00"
@@ -556,7 +411,7 @@ START_TEST(test_add_partitions_v4_batched)
 	     "  c`tx-b` 02 c`t2` 02 00000000 0030 00 00 00"
 	     "00");
 	/* verify: in the open transaction, and not */
-	call(c, API_AddPartitionsToTxn, 5,
+	client_call(c, API_AddPartitionsToTxn, 5,
 	     "02 c`tx-a` " PID0 " 0000 01 02 c`t1` 03 00000000 00000003 00 00 00",
 	     "00000000 0000 02 c`tx-a` 02 c`t1` 03 00000000 0000 00 00000003 0030 00 00 00 00");
 	client_free(c);
@@ -591,33 +446,33 @@ START_TEST(test_commit_end_to_end)
 	ck_assert_int_eq(f.aborted, -1);
 
 	/* offsets of a group in the transaction */
-	call(c, API_TxnOffsetCommit, 0,
+	client_call(c, API_TxnOffsetCommit, 0,
 	     "s`tx-a` s`grp` " PID0 " 0000 00000001 s`t1` 00000001 00000000 000000000000002a ffff",
 	     "00000000 00000001 s`t1` 00000001 00000000 0030");
-	call(c, API_AddOffsetsToTxn, 0, "s`tx-a` " PID0 " 0000 s`grp`", "00000000 0000");
-	call(c, API_TxnOffsetCommit, 0,
+	client_call(c, API_AddOffsetsToTxn, 0, "s`tx-a` " PID0 " 0000 s`grp`", "00000000 0000");
+	client_call(c, API_TxnOffsetCommit, 0,
 	     "s`tx-a` s`grp` " PID0 " 0000 00000001 s`t1` 00000001 00000000 000000000000002a ffff",
 	     "00000000 00000001 s`t1` 00000001 00000000 0000");
-	call(c, API_TxnOffsetCommit, 3,
+	client_call(c, API_TxnOffsetCommit, 3,
 	     "c`tx-a` c`grp` " PID0 " 0000 ffffffff c`` 00 02 c`t1` 02 00000001 000000000000002b ffffffff 00 00 00 00",
 	     "00000000 02 c`t1` 02 00000001 0000 00 00 00");
 	/* a fenced epoch */
-	call(c, API_TxnOffsetCommit, 0,
+	client_call(c, API_TxnOffsetCommit, 0,
 	     "s`tx-a` s`grp` " PID0 " 0009 00000001 s`t1` 00000001 00000000 000000000000002a ffff",
 	     "00000000 00000001 s`t1` 00000001 00000000 002f");
 	/* pending: not committed yet, unstable for RequireStable */
-	call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000000 00 01 00",
+	client_call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000000 00 01 00",
 	     "00000000 02 c`t1` 02 00000000 ffffffffffffffff ffffffff 01 0058 00 00 0000 00");
-	call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000000 00 00 00",
+	client_call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000000 00 00 00",
 	     "00000000 02 c`t1` 02 00000000 ffffffffffffffff ffffffff 01 0000 00 00 0000 00");
 
 	/* ListTransactions and DescribeTransactions see it open */
-	call(c, API_ListTransactions, 1,
+	client_call(c, API_ListTransactions, 1,
 	     "02 c`Ongoing` 01 ffffffffffffffff 00",
 	     "00000000 0000 01 02 c`tx-a` " PID0 " c`Ongoing` 00 00");
-	call(c, API_ListTransactions, 0, "03 c`Ongoing` c`Bogus` 02 00000000000000aa 00",
+	client_call(c, API_ListTransactions, 0, "03 c`Ongoing` c`Bogus` 02 00000000000000aa 00",
 	     "00000000 0000 02 c`Bogus` 01 00");
-	call(c, API_DescribeTransactions, 0, "02 c`nope` 00",
+	client_call(c, API_DescribeTransactions, 0, "02 c`nope` 00",
 	     "00000000 02 0069 c`nope` c`` 00000000 ffffffffffffffff ffffffffffffffff ffff 01 00 00");
 
 	ck_assert_int_eq(end_txn(c, "tx-a", pid, epoch, 1), 0);
@@ -628,7 +483,7 @@ START_TEST(test_commit_end_to_end)
 	ck_assert_int_eq(f.markers, 1);
 	ck_assert_int_eq(f.aborted, 0);
 	/* the offsets are committed */
-	call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 03 00000000 00000001 00 01 00",
+	client_call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 03 00000000 00000001 00 01 00",
 	     "00000000 02 c`t1` 03"
 	     "  00000000 000000000000002a ffffffff 01 0000 00"
 	     "  00000001 000000000000002b ffffffff 01 0000 00"
@@ -636,10 +491,10 @@ START_TEST(test_commit_end_to_end)
 	/* a retried EndTxn; the wrong end; a fenced epoch in v1 and v2 */
 	ck_assert_int_eq(end_txn(c, "tx-a", pid, epoch, 1), 0);
 	ck_assert_int_eq(end_txn(c, "tx-a", pid, epoch, 0), KERR_INVALID_TXN_STATE);
-	call(c, API_EndTxn, 1, "s`tx-a` " PID0 " 0003 01", "00000000 002f");
-	call(c, API_EndTxn, 2, "s`tx-a` " PID0 " 0003 01", "00000000 005a");
-	call(c, API_EndTxn, 0, "s`nope` " PID0 " 0000 01", "00000000 0031");
-	call(c, API_ListTransactions, 0, "01 01 00",
+	client_call(c, API_EndTxn, 1, "s`tx-a` " PID0 " 0003 01", "00000000 002f");
+	client_call(c, API_EndTxn, 2, "s`tx-a` " PID0 " 0003 01", "00000000 005a");
+	client_call(c, API_EndTxn, 0, "s`nope` " PID0 " 0000 01", "00000000 0031");
+	client_call(c, API_ListTransactions, 0, "01 01 00",
 	     "00000000 0000 01 02 c`tx-a` " PID0 " c`CompleteCommit` 00 00");
 	client_free(c);
 }
@@ -728,7 +583,7 @@ START_TEST(test_idempotent_produce)
 	f = fetch(c, 2, 0, 0);
 	ck_assert_int_eq(f.hw, 13);
 	/* producer ids of the new generation do not repeat old ones */
-	call(c, API_InitProducerId, 0, "ffff 0000ea60",
+	client_call(c, API_InitProducerId, 0, "ffff 0000ea60",
 	     "00000000 0000 0000000300000000 0000");
 	client_free(c);
 }
@@ -744,8 +599,8 @@ START_TEST(test_state_survives_restart)
 	ck_assert_int_eq(init_txn(c, "tx-a", 60000, &pid, &epoch), 0);
 	ck_assert_int_eq(add_partition(c, "tx-a", pid, epoch, 3), 0);
 	ck_assert_int_eq(produce_batch(c, 3, pid, epoch, 0, 2, 1, &off), 0);
-	call(c, API_AddOffsetsToTxn, 3, "c`tx-a` " PID0 " 0000 c`grp` 00", "00000000 0000 00");
-	call(c, API_TxnOffsetCommit, 0,
+	client_call(c, API_AddOffsetsToTxn, 3, "c`tx-a` " PID0 " 0000 c`grp` 00", "00000000 0000 00");
+	client_call(c, API_TxnOffsetCommit, 0,
 	     "s`tx-a` s`grp` " PID0 " 0000 00000001 s`t1` 00000001 00000003 0000000000000007 ffff",
 	     "00000000 00000001 s`t1` 00000001 00000003 0000");
 	client_free(c);
@@ -755,15 +610,15 @@ START_TEST(test_state_survives_restart)
 	struct fetched f = fetch(c, 3, 0, 1);
 	ck_assert_int_eq(f.lso, 0);
 	ck_assert_int_eq(f.hw, 2);
-	call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000003 00 01 00",
+	client_call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000003 00 01 00",
 	     "00000000 02 c`t1` 02 00000003 ffffffffffffffff ffffffff 01 0058 00 00 0000 00");
-	call(c, API_ListTransactions, 0, "01 01 00",
+	client_call(c, API_ListTransactions, 0, "01 01 00",
 	     "00000000 0000 01 02 c`tx-a` " PID0 " c`Ongoing` 00 00");
 	ck_assert_int_eq(end_txn(c, "tx-a", pid, epoch, 1), 0);
 	f = fetch(c, 3, 0, 1);
 	ck_assert_int_eq(f.lso, 3);
 	ck_assert_int_eq(f.records, 2);
-	call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000003 00 01 00",
+	client_call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000003 00 01 00",
 	     "00000000 02 c`t1` 02 00000003 0000000000000007 ffffffff 01 0000 00 00 0000 00");
 	client_free(c);
 }
@@ -848,8 +703,8 @@ START_TEST(test_crash_after_prepare_commit)
 	ck_assert_int_eq(add_partition(c, "tx-a", pid, epoch, 2), 0);
 	ck_assert_int_eq(produce_batch(c, 0, pid, epoch, 0, 2, 1, &off), 0);
 	ck_assert_int_eq(produce_batch(c, 2, pid, epoch, 0, 3, 1, &off), 0);
-	call(c, API_AddOffsetsToTxn, 0, "s`tx-a` " PID0 " 0000 s`grp`", "00000000 0000");
-	call(c, API_TxnOffsetCommit, 0,
+	client_call(c, API_AddOffsetsToTxn, 0, "s`tx-a` " PID0 " 0000 s`grp`", "00000000 0000");
+	client_call(c, API_TxnOffsetCommit, 0,
 	     "s`tx-a` s`grp` " PID0 " 0000 00000001 s`t1` 00000001 00000000 0000000000000009 ffff",
 	     "00000000 00000001 s`t1` 00000001 00000000 0000");
 	client_free(c);
@@ -873,7 +728,7 @@ START_TEST(test_crash_after_prepare_commit)
 	f = fetch(c, 2, 0, 1);
 	ck_assert_int_eq(f.lso, 4);
 	ck_assert_int_eq(f.records, 3);
-	call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000000 00 01 00",
+	client_call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000000 00 01 00",
 	     "00000000 02 c`t1` 02 00000000 0000000000000009 ffffffff 01 0000 00 00 0000 00");
 	/* and again after one more restart: the end is durable */
 	client_free(c);
