@@ -17,7 +17,6 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +44,7 @@
 #include "common/errors.h"
 #include "common/object_format.h"
 #include "common/objstore.h"
+#include "tests/unit/scratch_dir.h"
 #include "tests/unit/unit_main.h"
 
 /* ---- fixture ---- */
@@ -66,10 +66,7 @@ static void on_wake(void)
 
 static void setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	snprintf(tmp_root, sizeof tmp_root, "%s/sluice-compops-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmp_root));
+	scratch_dir_make(tmp_root, sizeof tmp_root, "compops");
 	char dir[320];
 	snprintf(dir, sizeof dir, "%s/catalog", tmp_root);
 	ck_assert_int_eq(catalog_open(dir, &broker.catalog), 0);
@@ -98,15 +95,6 @@ static void setup(void)
 	block_cache_start(store, 1 << 20, on_wake);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void teardown(void)
 {
 	control_stop();
@@ -122,7 +110,7 @@ static void teardown(void)
 	broker.partitions = NULL;
 	catalog_close(broker.catalog);
 	broker.catalog = NULL;
-	nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_dir_remove(tmp_root);
 }
 
 /* Runs the loop once without blocking. */

@@ -210,6 +210,25 @@ static char *join_v5(const char *group, int session, int rebalance,
 	return s;
 }
 
+/* Sends a JoinGroup v5 offering the range protocol with META. */
+static void join_send_v5(struct client *c, const char *group, int session,
+			 int rebalance, const char *member, const char *instance)
+{
+	char *body = join_v5(group, session, rebalance, member, instance,
+			     "00000001 s`range` " META);
+	client_send(c, API_JoinGroup, 5, body);
+	free(body);
+}
+
+/* GroupInstanceId as vector text: s`instance`, or ffff for null. */
+static void instance_field(char *out, size_t size, const char *instance)
+{
+	if (instance)
+		snprintf(out, size, "s`%s`", instance);
+	else
+		snprintf(out, size, "ffff");
+}
+
 /* Joins with v5 (two round trips: MEMBER_ID_REQUIRED first for a dynamic
  * member) and leaves the JoinGroup waiting; returns nothing, the caller
  * collects the answer. */
@@ -217,14 +236,8 @@ static void join_start(struct client *c, const char *group, int session,
 		       int rebalance, const char *instance, char *member_out)
 {
 	char inst[64];
-	if (instance)
-		snprintf(inst, sizeof inst, "s`%s`", instance);
-	else
-		snprintf(inst, sizeof inst, "ffff");
-	char *body = join_v5(group, session, rebalance, "", inst,
-			     "00000001 s`range` " META);
-	client_send(c, API_JoinGroup, 5, body);
-	free(body);
+	instance_field(inst, sizeof inst, instance);
+	join_send_v5(c, group, session, rebalance, "", inst);
 	if (instance) {
 		member_out[0] = '\0';
 		return;
@@ -232,10 +245,7 @@ static void join_start(struct client *c, const char *group, int session,
 	struct join_answer a = join_recv(c, 5);
 	ck_assert_int_eq(a.error, KERR_MEMBER_ID_REQUIRED);
 	strcpy(member_out, a.member_id);
-	body = join_v5(group, session, rebalance, member_out, inst,
-		       "00000001 s`range` " META);
-	client_send(c, API_JoinGroup, 5, body);
-	free(body);
+	join_send_v5(c, group, session, rebalance, member_out, inst);
 }
 
 /* SyncGroup v3: member's sync for generation; the leader passes
@@ -245,10 +255,7 @@ static void sync_send(struct client *c, const char *group, int32_t generation,
 		      const char *assignments)
 {
 	char *body, inst[64];
-	if (instance)
-		snprintf(inst, sizeof inst, "s`%s`", instance);
-	else
-		snprintf(inst, sizeof inst, "ffff");
+	instance_field(inst, sizeof inst, instance);
 	ck_assert_int_ge(asprintf(&body, "s`%s` %08x s`%s` %s %s", group,
 				  generation, member, inst,
 				  assignments ? assignments : "00000000"), 0);
@@ -281,10 +288,7 @@ static int16_t heartbeat(struct client *c, const char *group, int32_t generation
 			 const char *member, const char *instance)
 {
 	char *body, inst[64];
-	if (instance)
-		snprintf(inst, sizeof inst, "s`%s`", instance);
-	else
-		snprintf(inst, sizeof inst, "ffff");
+	instance_field(inst, sizeof inst, instance);
 	ck_assert_int_ge(asprintf(&body, "s`%s` %08x s`%s` %s", group, generation,
 				  member, inst), 0);
 	client_send(c, API_Heartbeat, 3, body);
@@ -480,9 +484,7 @@ START_TEST(test_rebalance_two_members)
 	ck_assert_str_eq(describe_state(a, "g", &n), "PreparingRebalance");
 	ck_assert_int_eq(n, 2);
 	/* a rejoins with its id: both answers come, a still leads */
-	char *body = join_v5("g", 30000, 30000, ma, "ffff", "00000001 s`range` " META);
-	client_send(a, API_JoinGroup, 5, body);
-	free(body);
+	join_send_v5(a, "g", 30000, 30000, ma, "ffff");
 	struct join_answer ja = join_recv(a, 5), jb = join_recv(b, 5);
 	ck_assert_int_eq(ja.error, 0);
 	ck_assert_int_eq(jb.error, 0);
@@ -517,9 +519,7 @@ START_TEST(test_rebalance_two_members)
 	     "00000000 0000 00000001 s{mb} ffff 0000");
 	free(leave);
 	ck_assert_int_eq(heartbeat(a, "g", 2, ma, NULL), KERR_REBALANCE_IN_PROGRESS);
-	body = join_v5("g", 30000, 30000, ma, "ffff", "00000001 s`range` " META);
-	client_send(a, API_JoinGroup, 5, body);
-	free(body);
+	join_send_v5(a, "g", 30000, 30000, ma, "ffff");
 	ja = join_recv(a, 5);
 	ck_assert_int_eq(ja.generation, 3);
 	ck_assert_int_eq(ja.members, 1);
@@ -539,9 +539,7 @@ START_TEST(test_session_timeout)
 	group_form_one(a, "g", 30000, ma);
 	/* b joins with a short session; a rejoins; both sync */
 	join_start(b, "g", 100, 30000, NULL, mb);
-	char *body = join_v5("g", 30000, 30000, ma, "ffff", "00000001 s`range` " META);
-	client_send(a, API_JoinGroup, 5, body);
-	free(body);
+	join_send_v5(a, "g", 30000, 30000, ma, "ffff");
 	struct join_answer ja = join_recv(a, 5);
 	join_recv(b, 5);
 	sync_send(b, "g", ja.generation, mb, NULL, NULL);
@@ -634,9 +632,7 @@ START_TEST(test_static_member)
 	ck_assert_msg(!strncmp(ma, "inst-a-", 7), "static member id %s", ma);
 	join_start(b, "gs", 30000, 30000, NULL, mb);
 	ck_assert_int_eq(heartbeat(a, "gs", 1, ma, "inst-a"), KERR_REBALANCE_IN_PROGRESS);
-	char *body = join_v5("gs", 30000, 30000, ma, "s`inst-a`", "00000001 s`range` " META);
-	client_send(a, API_JoinGroup, 5, body);
-	free(body);
+	join_send_v5(a, "gs", 30000, 30000, ma, "s`inst-a`");
 	ja = join_recv(a, 5);
 	struct join_answer jb = join_recv(b, 5);
 	int32_t gen = ja.generation;
@@ -652,9 +648,7 @@ START_TEST(test_static_member)
 
 	/* inst-a restarts (a new process: no member id): it gets a new id,
 	 * the same generation and its old assignment, with no rebalance */
-	body = join_v5("gs", 30000, 30000, "", "s`inst-a`", "00000001 s`range` " META);
-	client_send(a2, API_JoinGroup, 5, body);
-	free(body);
+	join_send_v5(a2, "gs", 30000, 30000, "", "s`inst-a`");
 	struct join_answer j2 = join_recv(a2, 5);
 	ck_assert_int_eq(j2.error, 0);
 	ck_assert_int_eq(j2.generation, gen);
@@ -842,9 +836,7 @@ START_TEST(test_closed_while_joining)
 	loop_for(20);
 	/* the phase completes: b's answer has nowhere to go, nothing breaks */
 	ck_assert_int_eq(heartbeat(a, "gc", 1, ma, NULL), KERR_REBALANCE_IN_PROGRESS);
-	char *body = join_v5("gc", 30000, 30000, ma, "ffff", "00000001 s`range` " META);
-	client_send(a, API_JoinGroup, 5, body);
-	free(body);
+	join_send_v5(a, "gc", 30000, 30000, ma, "ffff");
 	struct join_answer ja = join_recv(a, 5);
 	ck_assert_int_eq(ja.members, 2);
 	client_free(a);
@@ -856,9 +848,7 @@ START_TEST(test_closed_while_joining)
 	group_form_one(l, "gd", 30000, ml);
 	join_start(d, "gd", 30000, 30000, NULL, md);
 	ck_assert_int_eq(heartbeat(l, "gd", 1, ml, NULL), KERR_REBALANCE_IN_PROGRESS);
-	body = join_v5("gd", 30000, 30000, ml, "ffff", "00000001 s`range` " META);
-	client_send(l, API_JoinGroup, 5, body);
-	free(body);
+	join_send_v5(l, "gd", 30000, 30000, ml, "ffff");
 	ja = join_recv(l, 5);
 	struct join_answer jd = join_recv(d, 5);
 	sync_send(d, "gd", jd.generation, jd.member_id, NULL, NULL);

@@ -13,7 +13,6 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
+#include "tests/unit/scratch_dir.h"
 #include "tests/unit/unit_main.h"
 
 #define TF_MAGIC 0x544a5752u /* "TJWR" */
@@ -189,7 +189,7 @@ static void loop_until(int n)
 }
 
 /* Reads dir/name whole into buf (NUL-terminated); returns its length. */
-static size_t file_read(const char *name, uint8_t *buf, size_t cap)
+static size_t file_read_in_dir(const char *name, uint8_t *buf, size_t cap)
 {
 	char path[400];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -216,16 +216,14 @@ static void assert_journal(const char *const *payloads, int n)
 {
 	uint8_t want[2048], got[2048];
 	size_t want_len = expect_frames(want, payloads, n);
-	size_t got_len = file_read("test.journal", got, sizeof got);
+	size_t got_len = file_read_in_dir("test.journal", got, sizeof got);
 	ck_assert_uint_eq(got_len, want_len);
 	ck_assert_mem_eq(got, want, want_len);
 }
 
 static void setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	snprintf(dir, sizeof dir, "%s/sluice-jw-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	scratch_dir_make(dir, sizeof dir, "jw");
 	base = event_base_new();
 	ck_assert_ptr_nonnull(base);
 	ck_assert_int_eq(pipe(gate), 0);
@@ -235,16 +233,6 @@ static void setup(void)
 	w = NULL;
 }
 
-/* nftw: removes one entry. */
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void teardown(void)
 {
 	journal_writer_close(w);
@@ -252,7 +240,7 @@ static void teardown(void)
 	close(gate[0]);
 	close(gate[1]);
 	event_base_free(base);
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	scratch_dir_remove(dir);
 }
 
 /* ---- tests ---- */
@@ -425,7 +413,7 @@ START_TEST(test_close_drains)
 	}
 	assert_journal(p, 13);
 	uint8_t side[16];
-	ck_assert_uint_eq(file_read("side.file", side, sizeof side), 4);
+	ck_assert_uint_eq(file_read_in_dir("side.file", side, sizeof side), 4);
 	ck_assert_str_eq((char *)side, "side");
 	ck_assert_int_eq(tj_open(), 0);
 	ck_assert_int_eq(replayed_count, 13);
@@ -475,7 +463,7 @@ START_TEST(test_replay_refuses)
 	ck_assert_ptr_null(w);
 	/* the journal was left alone for someone to look at */
 	uint8_t got[256];
-	ck_assert_uint_eq(file_read("test.journal", got, sizeof got), len);
+	ck_assert_uint_eq(file_read_in_dir("test.journal", got, sizeof got), len);
 	/* a frame the caller's apply refuses */
 	char path[400];
 	snprintf(path, sizeof path, "%s/test.journal", dir);

@@ -12,7 +12,6 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include "brokerd/topics.h"
 #include "common/counters.h"
 #include "common/errors.h"
+#include "tests/unit/scratch_dir.h"
 #include "tests/unit/unit_main.h"
 
 #define DAY_MS 86400000LL
@@ -42,10 +42,7 @@ static uint64_t counters[BC__COUNT];
 
 static void setup(void)
 {
-	const char *base = getenv("TMPDIR");
-	snprintf(tmp_root, sizeof tmp_root, "%s/sluice-retention-XXXXXX",
-		 base && *base ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmp_root));
+	scratch_dir_make(tmp_root, sizeof tmp_root, "retention");
 	snprintf(cat_dir, sizeof cat_dir, "%s/catalog", tmp_root);
 	ck_assert_int_eq(catalog_open(cat_dir, &broker.catalog), 0);
 	memset(&cfg, 0, sizeof cfg);
@@ -57,15 +54,6 @@ static void setup(void)
 	ck_assert_ptr_nonnull(broker.partitions);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void teardown(void)
 {
 	partition_table_free(broker.partitions);
@@ -73,7 +61,7 @@ static void teardown(void)
 	if (broker.catalog)
 		catalog_close(broker.catalog);
 	broker.catalog = NULL;
-	nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_dir_remove(tmp_root);
 }
 
 /* ---- building state ---- */
