@@ -1,41 +1,24 @@
 /*
- * Writing and reading the catalog snapshot file: temp file, fsync, rename,
- * fsync of the directory (Redis rdbSave), and a CRC-checked header on read.
+ * The catalog snapshot file: its CRC-checked header, sealed on write and
+ * checked on read.  The file itself is written and read whole by
+ * common/durable_file.c (temp file, fsync, rename, fsync of the directory).
  * What the content means is catalog.c's business.
  *
  * Ownership: read returns a buffer the caller frees.  Threading: the
- * caller's.  Durable: the snapshot file; once rename and the directory fsync
- * returned, it survives a crash.
+ * caller's.  Durable: the snapshot file; once write returned 0, it survives
+ * a crash.
  */
 #include "brokerd/catalog/catalog_snapshot.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
+#include <sys/uio.h>
 
 #include "common/bytes.h"
 #include "common/crc32c.h"
+#include "common/durable_file.h"
 #include "common/errors.h"
 #include "common/log.h"
-
-/* Writes all of len bytes; returns 0 or -1 with errno set. */
-static int catalog_snapshot_write_all(int fd, const uint8_t *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
 
 void catalog_snapshot_seal(uint8_t *image, size_t len)
 {
@@ -73,77 +56,17 @@ const char *catalog_snapshot_check(const uint8_t *image, size_t len)
 int catalog_snapshot_write(int dir_fd, const char *path, const char *tmp_path,
 			   const uint8_t *image, size_t len)
 {
-	const char *step = "open";
-	int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		goto fail;
-	step = "write";
-	if (catalog_snapshot_write_all(fd, image, len) < 0)
-		goto fail;
-	step = "fsync";
-	if (fsync(fd) < 0)
-		goto fail;
-	step = "close";
-	int rc = close(fd);
-	fd = -1;
-	if (rc < 0)
-		goto fail;
-	step = "rename";
-	if (rename(tmp_path, path) < 0)
-		goto fail;
-	/* Without this the rename itself may not survive a crash. */
-	if (fsync(dir_fd) < 0) {
-		log_error("catalog: fsync of the directory of %s: %s", path,
-			  strerror(errno));
-		return SL_EIO;
-	}
-	return 0;
-fail:
-	log_error("catalog: %s %s: %s", step, tmp_path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp_path);
-	return SL_EIO;
+	struct iovec v = { .iov_base = (void *)image, .iov_len = len };
+	return durable_file_write(dir_fd, path, tmp_path, &v, 1);
 }
 
 int catalog_snapshot_read(const char *path, uint8_t **content, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return SL_ENOENT;
-	if (fd < 0) {
-		log_error("catalog: open %s: %s", path, strerror(errno));
-		return SL_EIO;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		log_error("catalog: stat %s: %s", path, strerror(errno));
-		close(fd);
-		return SL_EIO;
-	}
-	size_t size = (size_t)st.st_size;
-	uint8_t *buf = malloc(size ? size : 1);
-	if (!buf) {
-		close(fd);
-		return SL_ENOMEM;
-	}
-	size_t got = 0;
-	while (got < size) {
-		ssize_t r = read(fd, buf + got, size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			log_error("catalog: read %s: %s", path,
-				  strerror(errno));
-			close(fd);
-			free(buf);
-			return SL_EIO;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
+	uint8_t *buf;
+	size_t got;
+	int rc = durable_file_read(path, &buf, &got);
+	if (rc)
+		return rc;
 
 	const char *why = catalog_snapshot_check(buf, got);
 	if (why) {
