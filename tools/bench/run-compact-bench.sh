@@ -40,84 +40,14 @@
 #   run-compact-bench.sh compactd-stop NODEDIR
 set -euo pipefail
 
-PY=/usr/bin/python3
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tools/bench/bench-lib.sh
-. "$here/bench-lib.sh"
-top=$(cd "$here/../.." && pwd)
-self=$here/$(basename "${BASH_SOURCE[0]}")
-BUCKET=sluice-bench
-
-die()
-{
-	echo "run-compact-bench: $*" >&2
-	exit 1
-}
-
-note()
-{
-	echo "run-compact-bench: $*" >&2
-}
-
-
-# Starts daemon $2 (brokerd, uploaderd, compactd) of node directory $1,
-# detached, its pid in NODEDIR/$2.mypid.
-daemon_start()
-{
-	local dir=$1 name=$2
-	setsid "$(<"$dir/bin")/$name/$name" -F -c "$dir/sluice.conf" \
-		</dev/null >>"$dir/$name.log" 2>&1 &
-	echo $! >"$dir/$name.mypid"
-}
-
-# Stops daemon $2 of node directory $1 (SIGTERM, then waits up to 30 s).
-daemon_stop()
-{
-	local dir=$1 name=$2 pid
-	[ -f "$dir/$name.mypid" ] || return 0
-	pid=$(<"$dir/$name.mypid")
-	rm -f "$dir/$name.mypid"
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 300); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	die "$name $pid did not stop in 30 s"
-}
-
-# Starts brokerd of node directory $1 and waits until it accepts connections.
-brokerd_start()
-{
-	local dir=$1 port
-	port=$(<"$dir/port")
-	daemon_start "$dir" brokerd
-	for _ in $(seq 300); do
-		kill -0 "$(<"$dir/brokerd.mypid")" 2>/dev/null ||
-			die "brokerd exited; see $dir/brokerd.log"
-		port_open "$port" && return 0
-		sleep 0.1
-	done
-	die "brokerd not listening on $port after 30 s"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 
 # Waits until brokerd of node directory $1 says compactd is attached
 # (subscribed to compaction events): compactd is running from then on.
 compactd_attached()
 {
-	"$PY" - "$1/data/control.sock" <<'EOF' || die "compactd did not attach in 30 s"
-import json, socket, sys, time
-deadline = time.time() + 30
-while time.time() < deadline:
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sys.argv[1])
-    s.sendall(b'{"op":"status"}\n')
-    r = json.loads(s.makefile().readline())
-    s.close()
-    if r["compactd"]["attached"] > 0:
-        sys.exit(0)
-    time.sleep(0.1)
-sys.exit(1)
-EOF
+	status_wait "$1" 30 'r["compactd"]["attached"] > 0' "compactd did not attach"
 }
 
 # Appends "label NAME cpu-ticks" lines for brokerd, uploaderd and compactd
@@ -125,20 +55,9 @@ EOF
 # busy ticks from /proc/stat) to $1/cpu.txt, label $2.
 cpu_sample()
 {
-	local dir=$1 label=$2 f name pid
+	local dir=$1 label=$2
 	{
-		for f in "$dir"/*.mypid "$SWIFT_DIR"/run/*.pid; do
-			[ -f "$f" ] || continue
-			name=$(basename "$f")
-			name=${name%.mypid}
-			name=${name%.pid}
-			pid=$(<"$f")
-			# Fields 14 and 15 (utime, stime) after the ")" that ends the name.
-			[ -r "/proc/$pid/stat" ] &&
-				sed 's/^.*) //' "/proc/$pid/stat" |
-				awk -v l="$label" -v n="$name" '{ print l, n, $12 + $13 }'
-		done
-		awk -v l="$label" '$1 == "cpu" { print l, "all", $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+		cpu_ticks "$dir"/*.mypid "$SWIFT_DIR"/run/*.pid | awk -v l="$label" '{ print l, $0 }'
 		echo "$label load $(cut -d' ' -f1 /proc/loadavg)"
 	} >>"$dir/cpu.txt"
 }
@@ -160,44 +79,25 @@ if [ "${1:-}" = compactd-start ] || [ "${1:-}" = compactd-stop ]; then
 	exit 0
 fi
 
-BUILD=$(pwd) BENCH='' WORK=/var/tmp/sluice-compact-bench SWIFT_DIR='' OUT=''
-PARTITIONS=64 PAIRS=3 PHASE_S=30 RATE=20 KEEP=0
+WORK=/var/tmp/sluice-compact-bench PARTITIONS=64 PAIRS=3 PHASE_S=30 RATE=20
 EXTRA=()
 while getopts b:s:w:S:o:p:r:t:R:c:kh opt; do
 	case $opt in
-	b) BUILD=$(cd "$OPTARG" && pwd) ;;
-	s) BENCH=$OPTARG ;;
-	w) WORK=$OPTARG ;;
-	S) SWIFT_DIR=$OPTARG ;;
-	o) OUT=$OPTARG ;;
 	p) PARTITIONS=$OPTARG ;;
 	r) PAIRS=$OPTARG ;;
 	t) PHASE_S=$OPTARG ;;
 	R) RATE=$OPTARG ;;
 	c) EXTRA+=("$OPTARG") ;;
-	k) KEEP=1 ;;
-	h) sed -n '2,/^set -euo/p' "$self" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-	*) sed -n '2,/^set -euo/p' "$self" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+	*) bench_option "$opt" "${OPTARG:-}" ;;
 	esac
 done
-BENCH=${BENCH:-$BUILD/tools/bench/sluice-bench}
-for bin in "$BUILD/brokerd/brokerd" "$BUILD/uploaderd/uploaderd" "$BUILD/compactd/compactd" \
-	"$BENCH"; do
-	[ -x "$bin" ] || die "$bin is not built (give the build tree with -b)"
-done
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
-OUT=${OUT:-$WORK/out}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-SWIFT_DIR=${SWIFT_DIR:-$WORK/swift}
+bench_require_built brokerd uploaderd compactd
+bench_dirs
 N=$WORK/node
 
-# The disk is shared: the WAL (1 GiB), what is produced, about three times
-# that in objects before the retired ones go, and 1 GiB to spare.
-need_mb=$((1024 + 4 * 2 * PAIRS * PHASE_S * ${RATE%.*} + 1024))
-free_mb=$(df -Pm "$WORK" | awk 'NR == 2 { print $4 }')
-[ "$free_mb" -ge "$need_mb" ] || die "$WORK has $free_mb MB free, the run needs about $need_mb MB"
+# Room for the WAL (1 GiB), what is produced, about three times that in
+# objects before the retired ones go, and 1 GiB to spare.
+bench_disk_room $((1024 + 4 * 2 * PAIRS * PHASE_S * ${RATE%.*} + 1024))
 
 # Stops what the run started and, unless -k, removes the WAL and Swift's data.
 cleanup()
@@ -207,42 +107,15 @@ cleanup()
 		daemon_stop "$N" uploaderd || true
 		daemon_stop "$N" brokerd || true
 	fi
-	if [ "$KEEP" = 0 ]; then
-		"$top/scripts/swift-s3.sh" stop "$SWIFT_DIR" >/dev/null 2>&1 || true
-		rm -rf "$N/data" "$SWIFT_DIR/devices"
-	fi
+	swift_cleanup "$N/data"
 }
 trap cleanup EXIT
 
-note "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min); Swift in $SWIFT_DIR" \
-	"($(stat -f -c %T "$(dirname "$SWIFT_DIR")"))"
-eval "$("$top/scripts/swift-s3.sh" start "$SWIFT_DIR")"
-export SWIFT_S3_ENDPOINT SWIFT_S3_REGION SWIFT_S3_ACCESS_KEY SWIFT_S3_SECRET_KEY
-"$PY" - "$BUCKET" <<'EOF'
-import os, sys
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
-s3 = boto3.client("s3", endpoint_url=os.environ["SWIFT_S3_ENDPOINT"],
-                  region_name=os.environ["SWIFT_S3_REGION"],
-                  aws_access_key_id=os.environ["SWIFT_S3_ACCESS_KEY"],
-                  aws_secret_access_key=os.environ["SWIFT_S3_SECRET_KEY"],
-                  config=Config(signature_version="s3v4",
-                                s3={"addressing_style": "path"}))
-try:
-    s3.create_bucket(Bucket=sys.argv[1])
-except ClientError as e:
-    if e.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
-        raise
-EOF
+swift_start
 RUN_ID=$(date +%Y%m%d-%H%M%S)-$$
 note "bucket $BUCKET, prefix $RUN_ID/compact, reports in $OUT"
 
-rm -rf "$N"
-mkdir -p "$N/data"
-free_port >"$N/port"
-echo "$BUILD" >"$N/bin"
-echo "$SWIFT_DIR" >"$N/swift-dir"
+node_init "$N"
 {
 	cat <<EOF
 # written by run-compact-bench.sh
@@ -256,12 +129,9 @@ shm.name = /sluice-compactbench-$$
 pid.file = $N/brokerd.pid
 uploaderd.pid.file = $N/uploaderd.pid
 compactd.pid.file = $N/compactd.pid
-object.store = s3://$BUCKET/$RUN_ID/compact
-s3.endpoint = $SWIFT_S3_ENDPOINT
-s3.region = $SWIFT_S3_REGION
-s3.path.style = true
-s3.access.key = $SWIFT_S3_ACCESS_KEY
-s3.secret.key = $SWIFT_S3_SECRET_KEY
+EOF
+	node_conf_s3 "$RUN_ID/compact"
+	cat <<EOF
 region.bytes = 8M
 compaction.interval.ms = 5000
 retired.grace.ms = 10000

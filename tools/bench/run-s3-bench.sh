@@ -37,102 +37,15 @@
 # --restart-cmd).
 set -euo pipefail
 
-PY=/usr/bin/python3
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tools/bench/bench-lib.sh
-. "$here/bench-lib.sh"
-top=$(cd "$here/../.." && pwd)
-self=$here/$(basename "${BASH_SOURCE[0]}")
-BUCKET=sluice-bench
-
-die()
-{
-	echo "run-s3-bench: $*" >&2
-	exit 1
-}
-
-note()
-{
-	echo "run-s3-bench: $*" >&2
-}
-
-
-# Starts brokerd for node directory $1 (its sluice.conf and port file),
-# detached, and waits until it accepts connections.
-brokerd_start()
-{
-	local dir=$1 port pid
-	port=$(<"$dir/port")
-	setsid "$(<"$dir/bin")/brokerd/brokerd" -F -c "$dir/sluice.conf" \
-		</dev/null >>"$dir/brokerd.log" 2>&1 &
-	pid=$!
-	echo "$pid" >"$dir/brokerd.mypid"
-	for _ in $(seq 300); do
-		kill -0 "$pid" 2>/dev/null || die "brokerd exited; see $dir/brokerd.log"
-		port_open "$port" && return 0
-		sleep 0.1
-	done
-	die "brokerd not listening on $port after 30 s"
-}
-
-# Stops the brokerd of node directory $1 (SIGTERM, then waits for it).
-brokerd_stop()
-{
-	local dir=$1 pid
-	[ -f "$dir/brokerd.mypid" ] || return 0
-	pid=$(<"$dir/brokerd.mypid")
-	rm -f "$dir/brokerd.mypid"
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 300); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	die "brokerd $pid did not stop in 30 s"
-}
-
-# Starts uploaderd for node directory $1, detached.
-uploaderd_start()
-{
-	local dir=$1
-	setsid "$(<"$dir/bin")/uploaderd/uploaderd" -F -c "$dir/sluice.conf" \
-		</dev/null >>"$dir/uploaderd.log" 2>&1 &
-	echo $! >"$dir/uploaderd.mypid"
-}
-
-# Stops the uploaderd of node directory $1.
-uploaderd_stop()
-{
-	local dir=$1 pid
-	[ -f "$dir/uploaderd.mypid" ] || return 0
-	pid=$(<"$dir/uploaderd.mypid")
-	rm -f "$dir/uploaderd.mypid"
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 300); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	die "uploaderd $pid did not stop in 30 s"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 
 # Waits until brokerd of node directory $1 has every durable WAL byte in
-# committed objects (its control socket's status).
+# committed objects.
 uploads_drain()
 {
-	local dir=$1
-	"$PY" - "$dir/data/control.sock" <<'EOF' || die "uploads of $dir did not drain in 300 s"
-import json, socket, sys, time
-deadline = time.time() + 300
-while time.time() < deadline:
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sys.argv[1])
-    s.sendall(b'{"op":"status"}\n')
-    r = json.loads(s.makefile().readline())
-    s.close()
-    if r["regions"]["uploaded_end"] >= r["wal"]["durable"]:
-        sys.exit(0)
-    time.sleep(0.1)
-sys.exit(1)
-EOF
+	status_wait "$1" 300 'r["regions"]["uploaded_end"] >= r["wal"]["durable"]' \
+		"uploads of $1 did not drain"
 }
 
 # Prints the number of lines in Swift's proxy log (a position in it).
@@ -174,37 +87,21 @@ log_requests()
 }
 
 # Prints "NAME cpu-ticks" for brokerd and uploaderd of node directory $1,
-# each Swift process, and the whole machine ("all": busy ticks of every
-# CPU, from /proc/stat, so other people's jobs show), to compare phases.
+# each Swift process, and the whole machine, to compare phases.
 cpu_sample()
 {
-	local dir=$1 f name pid
-	for f in "$dir/brokerd.mypid" "$dir/uploaderd.mypid" "$SWIFT_DIR"/run/*.pid; do
-		[ -f "$f" ] || continue
-		name=$(basename "$f")
-		name=${name%.mypid}
-		name=${name%.pid}
-		pid=$(<"$f")
-		# Fields 14 and 15 (utime, stime) after the ")" that ends the name.
-		[ -r "/proc/$pid/stat" ] &&
-			sed 's/^.*) //' "/proc/$pid/stat" | awk -v n="$name" '{ print n, $12 + $13 }'
-	done
-	awk '$1 == "cpu" { print "all", $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+	cpu_ticks "$1/brokerd.mypid" "$1/uploaderd.mypid" "$SWIFT_DIR"/run/*.pid
 }
 
 # Writes node directory $1's sluice.conf: port, WAL size $2, cache $3,
 # object store prefix $4.
 node_write()
 {
-	local dir=$1 port
-	rm -rf "$dir"
-	mkdir -p "$dir/data"
-	port=$(free_port)
-	echo "$port" >"$dir/port"
-	echo "$BUILD" >"$dir/bin"
+	local dir=$1
+	node_init "$dir"
 	cat >"$dir/sluice.conf" <<EOF
 # written by run-s3-bench.sh
-listeners = PLAINTEXT://127.0.0.1:$port
+listeners = PLAINTEXT://127.0.0.1:$(<"$dir/port")
 node.id = 1
 data.dir = $dir/data
 wal.capacity.bytes = $2
@@ -213,20 +110,15 @@ num.partitions = 4
 shm.name = /sluice-s3bench-$$-$(basename "$dir")
 pid.file = $dir/brokerd.pid
 uploaderd.pid.file = $dir/uploaderd.pid
-object.store = s3://$BUCKET/$4
-s3.endpoint = $SWIFT_S3_ENDPOINT
-s3.region = $SWIFT_S3_REGION
-s3.path.style = true
-s3.access.key = $SWIFT_S3_ACCESS_KEY
-s3.secret.key = $SWIFT_S3_SECRET_KEY
 EOF
+	node_conf_s3 "$4" >>"$dir/sluice.conf"
 }
 
 if [ "${1:-}" = restart-brokerd ]; then
 	[ $# -eq 2 ] || die "usage: $0 restart-brokerd NODEDIR"
 	SWIFT_DIR=$(<"$2/swift-dir")
 	cpu_sample "$2" >"$2/cpu-fill-1.txt"
-	brokerd_stop "$2"
+	daemon_stop "$2" brokerd
 	log_pos >"$2/log-pos-restart"
 	brokerd_start "$2"
 	cpu_sample "$2" >"$2/cpu-read-0.txt"
@@ -234,41 +126,22 @@ if [ "${1:-}" = restart-brokerd ]; then
 	exit 0
 fi
 
-BUILD=$(pwd) BENCH='' WORK=/var/tmp/sluice-s3-bench SWIFT_DIR='' OUT='' FILL_MB=2000 RUNS=3
-PACED_S=30 KEEP=0
+WORK=/var/tmp/sluice-s3-bench FILL_MB=2000 RUNS=3 PACED_S=30
 while getopts b:s:w:S:o:m:r:t:kh opt; do
 	case $opt in
-	b) BUILD=$(cd "$OPTARG" && pwd) ;;
-	s) BENCH=$OPTARG ;;
-	w) WORK=$OPTARG ;;
-	S) SWIFT_DIR=$OPTARG ;;
-	o) OUT=$OPTARG ;;
 	m) FILL_MB=$OPTARG ;;
 	r) RUNS=$OPTARG ;;
 	t) PACED_S=$OPTARG ;;
-	k) KEEP=1 ;;
-	h) sed -n '2,/^set -euo/p' "$self" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-	*) sed -n '2,/^set -euo/p' "$self" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+	*) bench_option "$opt" "${OPTARG:-}" ;;
 	esac
 done
-BENCH=${BENCH:-$BUILD/tools/bench/sluice-bench}
-for bin in "$BUILD/brokerd/brokerd" "$BUILD/uploaderd/uploaderd" "$BENCH"; do
-	[ -x "$bin" ] || die "$bin is not built (give the build tree with -b)"
-done
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
-OUT=${OUT:-$WORK/out}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-SWIFT_DIR=${SWIFT_DIR:-$WORK/swift}
+bench_require_built brokerd uploaderd
+bench_dirs
 A=$WORK/catchup B=$WORK/paced
 
-# The machine's disk is shared: refuse to start without room for the two
-# WALs (512 MiB, 4 GiB), the objects (twice the fill, then the paced runs)
-# and 1 GiB to spare, rather than fill it for everyone.
-need_mb=$((512 + 4096 + 2 * FILL_MB + 2 * RUNS * PACED_S * 20 + 1024))
-free_mb=$(df -Pm "$WORK" | awk 'NR == 2 { print $4 }')
-[ "$free_mb" -ge "$need_mb" ] || die "$WORK has $free_mb MB free, the run needs about $need_mb MB"
+# Room for the two WALs (512 MiB, 4 GiB), the objects (twice the fill,
+# then the paced runs) and 1 GiB to spare.
+bench_disk_room $((512 + 4096 + 2 * FILL_MB + 2 * RUNS * PACED_S * 20 + 1024))
 
 # Stops what the run started and, unless -k, removes the WALs and Swift's
 # data (several GB); the reports in OUT stay.
@@ -276,46 +149,22 @@ cleanup()
 {
 	for d in "$A" "$B"; do
 		[ -d "$d" ] || continue
-		uploaderd_stop "$d" || true
-		brokerd_stop "$d" || true
+		daemon_stop "$d" uploaderd || true
+		daemon_stop "$d" brokerd || true
 	done
-	if [ "$KEEP" = 0 ]; then
-		"$top/scripts/swift-s3.sh" stop "$SWIFT_DIR" >/dev/null 2>&1 || true
-		rm -rf "$A/data" "$B/data" "$SWIFT_DIR/devices"
-	fi
+	swift_cleanup "$A/data" "$B/data"
 }
 trap cleanup EXIT
 
-note "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min); Swift in $SWIFT_DIR" \
-	"($(stat -f -c %T "$(dirname "$SWIFT_DIR")"))"
-eval "$("$top/scripts/swift-s3.sh" start "$SWIFT_DIR")"
-export SWIFT_S3_ENDPOINT SWIFT_S3_REGION SWIFT_S3_ACCESS_KEY SWIFT_S3_SECRET_KEY
-"$PY" - "$BUCKET" <<'EOF'
-import os, sys
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
-s3 = boto3.client("s3", endpoint_url=os.environ["SWIFT_S3_ENDPOINT"],
-                  region_name=os.environ["SWIFT_S3_REGION"],
-                  aws_access_key_id=os.environ["SWIFT_S3_ACCESS_KEY"],
-                  aws_secret_access_key=os.environ["SWIFT_S3_SECRET_KEY"],
-                  config=Config(signature_version="s3v4",
-                                s3={"addressing_style": "path"}))
-try:
-    s3.create_bucket(Bucket=sys.argv[1])
-except ClientError as e:
-    if e.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
-        raise
-EOF
+swift_start
 # A fresh prefix per run: the raw GETs list only this run's objects.
 RUN_ID=$(date +%Y%m%d-%H%M%S)-$$
 note "bucket $BUCKET, prefix $RUN_ID, reports in $OUT"
 
 # --- catch-up and requests per GB: small WAL, default regions -----------
 node_write "$A" 512M 64M "$RUN_ID/catchup"
-echo "$SWIFT_DIR" >"$A/swift-dir"
 brokerd_start "$A"
-uploaderd_start "$A"
+daemon_start "$A" uploaderd
 pos0=$(log_pos)
 cpu_sample "$A" >"$OUT/cpu-fill-0.txt"
 "$BENCH" --only fill,catchup --s3-config "$A/sluice.conf" \
@@ -328,8 +177,8 @@ cp "$A/cpu-fill-1.txt" "$A/cpu-read-0.txt" "$OUT/"
 pos1=$(<"$A/log-pos-restart")
 log_requests "$pos0" "$pos1" >"$OUT/requests-ingest.txt"
 log_requests "$pos1" "$pos2" >"$OUT/requests-readback.txt"
-uploaderd_stop "$A"
-brokerd_stop "$A"
+daemon_stop "$A" uploaderd
+daemon_stop "$A" brokerd
 
 # --- produce p99 at 20 MB/s, uploads running vs idle ---------------------
 # The idle runs leave RUNS * PACED_S * 20 MB in the WAL until the next
@@ -338,7 +187,7 @@ node_write "$B" 4G 256M "$RUN_ID/paced"
 brokerd_start "$B"
 : >"$OUT/requests-paced.txt"
 for i in $(seq "$RUNS"); do
-	uploaderd_start "$B"
+	daemon_start "$B" uploaderd
 	uploads_drain "$B"
 	p0=$(log_pos)
 	cpu_sample "$B" >"$OUT/cpu-uploads-$i-0.txt"
@@ -350,7 +199,7 @@ for i in $(seq "$RUNS"); do
 	uploads_drain "$B"
 	p1=$(log_pos)
 	log_requests "$p0" "$p1" | sed "s/^/$i /" >>"$OUT/requests-paced.txt"
-	uploaderd_stop "$B"
+	daemon_stop "$B" uploaderd
 	note "paced run $i with uploads idle (uploaderd stopped)"
 	cpu_sample "$B" >"$OUT/cpu-idle-$i-0.txt"
 	"$BENCH" --only paced --duration "$PACED_S" --bootstrap "127.0.0.1:$(<"$B/port")" \
@@ -358,7 +207,7 @@ for i in $(seq "$RUNS"); do
 		>"$OUT/paced-idle-$i.txt"
 	cpu_sample "$B" >"$OUT/cpu-idle-$i-1.txt"
 done
-brokerd_stop "$B"
+daemon_stop "$B" brokerd
 note "load after: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
 
 "$PY" - "$OUT" "$RUNS" <<'EOF' | tee "$OUT/summary.txt"
