@@ -13,7 +13,7 @@ from an offset and from a timestamp, the metadata, and topic deletion.
 The broker address comes from $SLUICE_BOOTSTRAP.
 """
 
-import time
+import sys
 
 from confluent_kafka import (OFFSET_BEGINNING, OFFSET_END,
                              TIMESTAMP_CREATE_TIME, Consumer, KafkaError,
@@ -21,9 +21,11 @@ from confluent_kafka import (OFFSET_BEGINNING, OFFSET_END,
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import records
+import roundtrip
 from records import PARTITIONS, fail, note
 
-CONSUME_TIMEOUT = 60.0
+# What roundtrip.py calls back.
+CLIENT = sys.modules[__name__]
 
 
 def admin_client():
@@ -53,11 +55,7 @@ def topic_create(topic):
             fs[topic].result()
         except Exception as e:
             fail("CreateTopics %s: %s", topic, e)
-    n = records.wait_until("topic %s in metadata" % topic,
-                           lambda: topic_partitions(topic, admin))
-    if n != PARTITIONS:
-        fail("topic %s has %d partitions, expected %d", topic, n, PARTITIONS)
-    note("created %s with %d partitions", topic, n)
+    roundtrip.wait_listed(topic, lambda: topic_partitions(topic, admin))
 
 
 def topic_delete(topic):
@@ -128,33 +126,19 @@ def consumer_new():
     })
 
 
-def consume(c, want, grace=0.5):
-    """Consumes until `want` records arrived (failing after a timeout),
-    plus a short grace period to catch extras; returns {partition: [Record]}."""
-    got = {p: [] for p in range(PARTITIONS)}
-    n = 0
-    deadline = time.monotonic() + CONSUME_TIMEOUT
-    grace_end = None
-    while True:
-        now = time.monotonic()
-        if n >= want and grace_end is None:
-            grace_end = now + grace
-        if grace_end is not None and now >= grace_end:
-            break
-        if now > deadline:
-            fail("consumed %d of %d records in %.0f s", n, want,
-                 CONSUME_TIMEOUT)
-        for m in c.consume(1000, 0.2):
-            if m.error() is not None:
-                fail("consume error: %s", m.error())
-            ts_type, ts = m.timestamp()
-            if ts_type != TIMESTAMP_CREATE_TIME:
-                fail("offset %d: timestamp type %d, expected CreateTime",
-                     m.offset(), ts_type)
-            got.setdefault(m.partition(), []).append(records.Record(
-                m.partition(), m.key(), m.value(), m.headers() or [], ts,
-                m.offset()))
-            n += 1
+def poll(c):
+    """The records of one poll of c; fails on an error or a timestamp that
+    is not CreateTime."""
+    got = []
+    for m in c.consume(1000, 0.2):
+        if m.error() is not None:
+            fail("consume error: %s", m.error())
+        ts_type, ts = m.timestamp()
+        if ts_type != TIMESTAMP_CREATE_TIME:
+            fail("offset %d: timestamp type %d, expected CreateTime",
+                 m.offset(), ts_type)
+        got.append(records.Record(m.partition(), m.key(), m.value(),
+                                  m.headers() or [], ts, m.offset()))
     return got
 
 
@@ -166,43 +150,20 @@ def high_watermarks(c, topic):
     return out
 
 
-def verify(topic, base_ts, end):
-    """Checks that the topic holds exactly records 0..end-1."""
-    want = records.expected_by_partition(0, end, base_ts)
+def consumer_from_beginning(topic):
     c = consumer_new()
     c.assign([TopicPartition(topic, p, OFFSET_BEGINNING)
               for p in range(PARTITIONS)])
-    got = consume(c, end)
-    records.compare_all(got, want)
-    hw = high_watermarks(c, topic)
-    for p in range(PARTITIONS):
-        if hw[p] != len(want[p]):
-            fail("partition %d: high watermark %d, expected %d",
-                 p, hw[p], len(want[p]))
-    c.close()
-    note("read back %d records from the beginning: keys, values, headers, "
-         "timestamps, partitions, contiguous offsets all match", end)
-    return want
+    return c
 
 
-def check_from_end(topic, base_ts, start, want):
-    """Positions a consumer at the end, produces TAIL_COUNT more records and
-    checks that exactly those arrive."""
+def consumer_at_end(topic, want):
     c = consumer_new()
     c.assign([TopicPartition(topic, p, OFFSET_END) for p in range(PARTITIONS)])
     # Let the consumer resolve the end offsets before producing.
     for m in c.consume(100, 2.0):
         fail("consumer at the end got a record at offset %d", m.offset())
-    end = start + records.TAIL_COUNT
-    produce(topic, base_ts, start, end, -1, "none")
-    got = consume(c, records.TAIL_COUNT, grace=1.0)
-    tail = records.expected_by_partition(start, end, base_ts)
-    records.compare_all(got, tail, {p: len(want[p]) for p in want})
-    c.close()
-    for p in range(PARTITIONS):
-        want[p] += tail[p]
-    note("consumer at the end got exactly the %d new records",
-         records.TAIL_COUNT)
+    return c
 
 
 def check_from_offset(topic, want):
@@ -210,19 +171,9 @@ def check_from_offset(topic, want):
     off = len(want[part]) // 2
     c = consumer_new()
     c.assign([TopicPartition(topic, part, off)])
-    got = consume(c, len(want[part]) - off)
-    records.compare_partition(part, got.get(part, []), want[part][off:], off)
-    c.close()
+    roundtrip.read_partition(CLIENT, c, part, off, want)
     note("read partition %d from offset %d: %d records match",
          part, off, len(want[part]) - off)
-
-
-def first_at_or_after(recs, ts):
-    """Offset of the first record with timestamp >= ts, or -1."""
-    for off, r in enumerate(recs):
-        if r.timestamp >= ts:
-            return off
-    return -1
 
 
 def check_from_timestamp(topic, base_ts, want):
@@ -241,14 +192,13 @@ def check_from_timestamp(topic, base_ts, want):
             if tp.error is not None:
                 fail("offsets_for_times(%d) partition %d: %s",
                      ts, tp.partition, tp.error)
-            exp = first_at_or_after(want[tp.partition], ts)
+            # -1: librdkafka's offset for "no such record"
+            exp = roundtrip.first_at_or_after(want[tp.partition], ts, -1)
             if tp.offset != exp:
                 fail("offsets_for_times(%d) partition %d: offset %d, "
                      "expected %d", ts, tp.partition, tp.offset, exp)
     c.assign([TopicPartition(topic, part, j)])
-    got = consume(c, len(want[part]) - j)
-    records.compare_partition(part, got.get(part, []), want[part][j:], j)
-    c.close()
+    roundtrip.read_partition(CLIENT, c, part, j, want)
     note("offsets_for_times: exact, between, before-first and future "
          "timestamps give the right offsets; reading from there matches")
 
@@ -274,39 +224,5 @@ def check_metadata(topic):
          "%d led partitions", topic, PARTITIONS)
 
 
-def full(topic, base_ts):
-    topic_create(topic)
-    check_metadata(topic)
-    start = 0
-    for acks, codec, count in records.FULL_RUNS:
-        produce(topic, base_ts, start, start + count, acks, codec)
-        start += count
-    want = verify(topic, base_ts, start)
-    check_from_end(topic, base_ts, start, want)
-    check_from_offset(topic, want)
-    check_from_timestamp(topic, base_ts, want)
-    topic_delete(topic)
-
-
-def main(argv):
-    if not argv:
-        fail("usage: see the top of confluent_roundtrip.py")
-    cmd, args = argv[0], argv[1:]
-    if cmd == "full" and len(args) == 2:
-        full(args[0], int(args[1]))
-    elif cmd == "create" and len(args) == 1:
-        topic_create(args[0])
-        check_metadata(args[0])
-    elif cmd == "delete" and len(args) == 1:
-        topic_delete(args[0])
-    elif cmd == "produce" and len(args) == 6:
-        produce(args[0], int(args[1]), int(args[2]), int(args[3]),
-                int(args[4]), args[5])
-    elif cmd == "verify" and len(args) == 3:
-        verify(args[0], int(args[1]), int(args[2]))
-    else:
-        fail("bad arguments %s", argv)
-
-
 if __name__ == "__main__":
-    records.main_wrapper(main)
+    records.main_wrapper(lambda argv: roundtrip.main(CLIENT, argv))

@@ -11,15 +11,17 @@ broker answers (its codecs come from Debian's python3-snappy, python3-lz4
 and python3-zstandard).  The broker address comes from $SLUICE_BOOTSTRAP.
 """
 
-import time
+import sys
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
 import records
+import roundtrip
 from records import PARTITIONS, fail, note
 
-CONSUME_TIMEOUT = 60.0
+# What roundtrip.py calls back.
+CLIENT = sys.modules[__name__]
 
 
 def admin_client():
@@ -53,11 +55,7 @@ def topic_create(topic):
             if err[1] != 0:
                 fail("CreateTopics %s: error %s", err[0], err[1:])
         admin.close()
-    n = records.wait_until("topic %s in metadata" % topic,
-                           lambda: topic_partitions(topic))
-    if n != PARTITIONS:
-        fail("topic %s has %d partitions, expected %d", topic, n, PARTITIONS)
-    note("created %s with %d partitions", topic, n)
+    roundtrip.wait_listed(topic, lambda: topic_partitions(topic))
 
 
 def topic_delete(topic):
@@ -115,31 +113,17 @@ def consumer_new():
                          auto_offset_reset="none")
 
 
-def consume(c, want, grace=0.5):
-    """Consumes until `want` records arrived (failing after a timeout),
-    plus a grace period for extras; returns {partition: [Record]}."""
-    got = {p: [] for p in range(PARTITIONS)}
-    n = 0
-    deadline = time.monotonic() + CONSUME_TIMEOUT
-    grace_end = None
-    while True:
-        now = time.monotonic()
-        if n >= want and grace_end is None:
-            grace_end = now + grace
-        if grace_end is not None and now >= grace_end:
-            break
-        if now > deadline:
-            fail("consumed %d of %d records in %.0f s", n, want,
-                 CONSUME_TIMEOUT)
-        for tp, msgs in c.poll(timeout_ms=200).items():
-            for m in msgs:
-                if m.timestamp_type != 0:
-                    fail("offset %d: timestamp type %d, expected CreateTime",
-                         m.offset, m.timestamp_type)
-                got.setdefault(tp.partition, []).append(records.Record(
-                    tp.partition, m.key, m.value, m.headers, m.timestamp,
-                    m.offset))
-                n += 1
+def poll(c):
+    """The records of one poll of c; fails on a timestamp that is not
+    CreateTime."""
+    got = []
+    for tp, msgs in c.poll(timeout_ms=200).items():
+        for m in msgs:
+            if m.timestamp_type != 0:
+                fail("offset %d: timestamp type %d, expected CreateTime",
+                     m.offset, m.timestamp_type)
+            got.append(records.Record(tp.partition, m.key, m.value,
+                                      m.headers, m.timestamp, m.offset))
     return got
 
 
@@ -147,28 +131,18 @@ def tps(topic):
     return [TopicPartition(topic, p) for p in range(PARTITIONS)]
 
 
-def verify(topic, base_ts, end):
-    """Checks that the topic holds exactly records 0..end-1."""
-    want = records.expected_by_partition(0, end, base_ts)
+def consumer_from_beginning(topic):
     c = consumer_new()
     c.assign(tps(topic))
     c.seek_to_beginning()
-    got = consume(c, end)
-    records.compare_all(got, want)
-    hw = c.end_offsets(tps(topic))
-    for tp, off in hw.items():
-        if off != len(want[tp.partition]):
-            fail("partition %d: high watermark %d, expected %d",
-                 tp.partition, off, len(want[tp.partition]))
-    c.close()
-    note("read back %d records from the beginning: keys, values, headers, "
-         "timestamps, partitions, contiguous offsets all match", end)
-    return want
+    return c
 
 
-def check_from_end(topic, base_ts, start, want):
-    """Positions a consumer at the end, produces TAIL_COUNT more records and
-    checks that exactly those arrive."""
+def high_watermarks(c, topic):
+    return {tp.partition: off for tp, off in c.end_offsets(tps(topic)).items()}
+
+
+def consumer_at_end(topic, want):
     c = consumer_new()
     c.assign(tps(topic))
     c.seek_to_end()
@@ -178,16 +152,7 @@ def check_from_end(topic, base_ts, start, want):
         if pos != len(want[tp.partition]):
             fail("partition %d: end position %d, expected %d",
                  tp.partition, pos, len(want[tp.partition]))
-    end = start + records.TAIL_COUNT
-    produce(topic, base_ts, start, end, -1, "none")
-    got = consume(c, records.TAIL_COUNT, grace=1.0)
-    tail = records.expected_by_partition(start, end, base_ts)
-    records.compare_all(got, tail, {p: len(want[p]) for p in want})
-    c.close()
-    for p in range(PARTITIONS):
-        want[p] += tail[p]
-    note("consumer at the end got exactly the %d new records",
-         records.TAIL_COUNT)
+    return c
 
 
 def check_from_offset(topic, want):
@@ -197,18 +162,9 @@ def check_from_offset(topic, want):
     tp = TopicPartition(topic, part)
     c.assign([tp])
     c.seek(tp, off)
-    got = consume(c, len(want[part]) - off)
-    records.compare_partition(part, got.get(part, []), want[part][off:], off)
-    c.close()
+    roundtrip.read_partition(CLIENT, c, part, off, want)
     note("read partition %d from offset %d: %d records match",
          part, off, len(want[part]) - off)
-
-
-def first_at_or_after(recs, ts):
-    for off, r in enumerate(recs):
-        if r.timestamp >= ts:
-            return off
-    return None
 
 
 def check_from_timestamp(topic, base_ts, want):
@@ -223,7 +179,8 @@ def check_from_timestamp(topic, base_ts, want):
     for ts in probes:
         res = c.offsets_for_times({tp: ts for tp in tps(topic)})
         for tp, oat in res.items():
-            exp = first_at_or_after(want[tp.partition], ts)
+            # None: what kafka-python returns for "no such record"
+            exp = roundtrip.first_at_or_after(want[tp.partition], ts, None)
             got = None if oat is None else oat.offset
             if got != exp:
                 fail("offsets_for_times(%d) partition %d: %r, expected "
@@ -236,9 +193,7 @@ def check_from_timestamp(topic, base_ts, want):
     tp = TopicPartition(topic, part)
     c.assign([tp])
     c.seek(tp, j)
-    got = consume(c, len(want[part]) - j)
-    records.compare_partition(part, got.get(part, []), want[part][j:], j)
-    c.close()
+    roundtrip.read_partition(CLIENT, c, part, j, want)
     note("offsets_for_times: exact, between, before-first and future "
          "timestamps give the right offsets and timestamps")
 
@@ -266,39 +221,5 @@ def check_metadata(topic):
          "%d led partitions", topic, PARTITIONS)
 
 
-def full(topic, base_ts):
-    topic_create(topic)
-    check_metadata(topic)
-    start = 0
-    for acks, codec, count in records.FULL_RUNS:
-        produce(topic, base_ts, start, start + count, acks, codec)
-        start += count
-    want = verify(topic, base_ts, start)
-    check_from_end(topic, base_ts, start, want)
-    check_from_offset(topic, want)
-    check_from_timestamp(topic, base_ts, want)
-    topic_delete(topic)
-
-
-def main(argv):
-    if not argv:
-        fail("usage: see the top of kafka_python_roundtrip.py")
-    cmd, args = argv[0], argv[1:]
-    if cmd == "full" and len(args) == 2:
-        full(args[0], int(args[1]))
-    elif cmd == "create" and len(args) == 1:
-        topic_create(args[0])
-        check_metadata(args[0])
-    elif cmd == "delete" and len(args) == 1:
-        topic_delete(args[0])
-    elif cmd == "produce" and len(args) == 6:
-        produce(args[0], int(args[1]), int(args[2]), int(args[3]),
-                int(args[4]), args[5])
-    elif cmd == "verify" and len(args) == 3:
-        verify(args[0], int(args[1]), int(args[2]))
-    else:
-        fail("bad arguments %s", argv)
-
-
 if __name__ == "__main__":
-    records.main_wrapper(main)
+    records.main_wrapper(lambda argv: roundtrip.main(CLIENT, argv))
