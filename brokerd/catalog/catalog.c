@@ -39,6 +39,7 @@
 #include "brokerd/catalog/catalog_record.h"
 #include "brokerd/catalog/catalog_snapshot.h"
 #include "brokerd/catalog/topic_config.h"
+#include "common/byte_buf.h"
 #include "common/errors.h"
 #include "common/log.h"
 
@@ -566,14 +567,12 @@ static int catalog_load_snapshot(struct catalog *cat, int *found)
 /* Encodes the whole state as a snapshot image (header and records) into
  * buf.  Returns 0, SL_ENOMEM or SL_EINVAL. */
 static int catalog_snapshot_image(const struct catalog *cat,
-				  struct catalog_record_buf *buf)
+				  struct byte_buf *buf)
 {
 	/* Room for the header, filled in once the records are there. */
-	buf->cap = 4096;
-	buf->data = calloc(1, buf->cap);
-	if (!buf->data)
-		return SL_ENOMEM;
-	buf->len = CATALOG_SNAPSHOT_HEADER_BYTES;
+	byte_buf_put_zeros(buf, CATALOG_SNAPSHOT_HEADER_BYTES);
+	if (buf->err)
+		return buf->err;
 
 	struct catalog_record rec = {
 		.type = CATALOG_RECORD_STATE,
@@ -610,14 +609,14 @@ static int catalog_snapshot_image(const struct catalog *cat,
 
 int catalog_snapshot(struct catalog *cat)
 {
-	struct catalog_record_buf buf = { 0 };
+	struct byte_buf buf = { 0 };
 	int rc = catalog_snapshot_image(cat, &buf);
 	if (!rc)
 		rc = catalog_snapshot_write(cat->dir_fd, cat->snapshot_path,
 					    cat->snapshot_tmp_path, buf.data,
 					    buf.len);
 	if (rc) {
-		catalog_record_buf_free(&buf);
+		byte_buf_free(&buf);
 		log_error("catalog: snapshot of %s at sequence %llu failed: %s",
 			  cat->dir, (unsigned long long)cat->seq,
 			  sl_error_name(rc));
@@ -625,7 +624,7 @@ int catalog_snapshot(struct catalog *cat)
 	}
 	if (cat->snapshot_hook)
 		cat->snapshot_hook(cat->snapshot_hook_arg, buf.data, buf.len);
-	catalog_record_buf_free(&buf);
+	byte_buf_free(&buf);
 	/* A crash before the truncation is harmless: replay skips what the
 	 * snapshot covers. */
 	rc = catalog_journal_reset(&cat->journal);
@@ -635,10 +634,10 @@ int catalog_snapshot(struct catalog *cat)
 
 int catalog_snapshot_bytes(struct catalog *cat, uint8_t **buf, size_t *len)
 {
-	struct catalog_record_buf image = { 0 };
+	struct byte_buf image = { 0 };
 	int rc = catalog_snapshot_image(cat, &image);
 	if (rc) {
-		catalog_record_buf_free(&image);
+		byte_buf_free(&image);
 		return rc;
 	}
 	*buf = image.data;
@@ -672,7 +671,7 @@ uint64_t catalog_seq(const struct catalog *cat)
 int catalog_commit(struct catalog *cat, struct catalog_record *rec,
 		   const char **why)
 {
-	struct catalog_record_buf buf = { 0 };
+	struct byte_buf buf = { 0 };
 	int objects = catalog_objects_handles(rec->type);
 	int rc;
 
@@ -689,13 +688,13 @@ int catalog_commit(struct catalog *cat, struct catalog_record *rec,
 	if (rc) {
 		if (rc == SL_EINVAL)
 			*why = "too large for one journal record";
-		catalog_record_buf_free(&buf);
+		byte_buf_free(&buf);
 		return rc;
 	}
 	rc = catalog_journal_append(&cat->journal, buf.data, buf.len, 1);
 	if (!rc && cat->journal_hook)
 		cat->journal_hook(cat->journal_hook_arg, rec->seq, buf.data, buf.len);
-	catalog_record_buf_free(&buf);
+	byte_buf_free(&buf);
 	if (rc)
 		return rc;
 	const char *bad = NULL;

@@ -1182,7 +1182,7 @@ void catalog_objects_totals(const struct catalog_objects *co,
 }
 
 int catalog_objects_encode(const struct catalog_objects *co, uint64_t seq,
-			   struct catalog_record_buf *buf)
+			   struct byte_buf *buf)
 {
 	size_t chunk = CATALOG_OBJECTS_CHUNK;
 	struct catalog_object *objs = malloc(chunk * sizeof *objs);

@@ -95,7 +95,7 @@ void catalog_objects_totals(const struct catalog_objects *co,
 /* Appends the snapshot records (OBJECTS, then STREAM) of the state to buf.
  * Returns 0, SL_ENOMEM or SL_EINVAL. */
 int catalog_objects_encode(const struct catalog_objects *co, uint64_t seq,
-			   struct catalog_record_buf *buf);
+			   struct byte_buf *buf);
 
 /* Loads one OBJECTS or STREAM record of a snapshot (objects come first).
  * Returns 0, SL_ENOMEM, or SL_ECORRUPT with *why set. */

@@ -77,30 +77,6 @@ static char *catalog_reader_str(struct catalog_reader *r, size_t len)
 	return s;
 }
 
-/* Makes room for n more bytes; returns 0 or SL_ENOMEM. */
-static int catalog_record_buf_reserve(struct catalog_record_buf *buf,
-				      size_t n)
-{
-	if (buf->cap - buf->len >= n)
-		return 0;
-	size_t cap = buf->cap ? buf->cap : 256;
-	while (cap - buf->len < n)
-		cap *= 2;
-	uint8_t *data = realloc(buf->data, cap);
-	if (!data)
-		return SL_ENOMEM;
-	buf->data = data;
-	buf->cap = cap;
-	return 0;
-}
-
-void catalog_record_buf_free(struct catalog_record_buf *buf)
-{
-	free(buf->data);
-	buf->data = NULL;
-	buf->len = buf->cap = 0;
-}
-
 void catalog_record_topic_free(struct topic *topic)
 {
 	if (!topic)
@@ -380,18 +356,16 @@ static uint8_t *catalog_record_put_object_body(uint8_t *p,
 	return p;
 }
 
-int catalog_record_encode(struct catalog_record_buf *buf,
+int catalog_record_encode(struct byte_buf *buf,
 			  const struct catalog_record *rec)
 {
 	size_t body_len = catalog_record_body_len(rec);
 	if (body_len == 0 || body_len > CATALOG_RECORD_MAX_BODY)
 		return SL_EINVAL;
-	int rc = catalog_record_buf_reserve(
-		buf, CATALOG_RECORD_HEADER_BYTES + body_len);
-	if (rc)
-		return rc;
+	uint8_t *hdr = byte_buf_grow(buf, CATALOG_RECORD_HEADER_BYTES + body_len);
+	if (!hdr)
+		return buf->err;
 
-	uint8_t *hdr = buf->data + buf->len;
 	uint8_t *body = hdr + CATALOG_RECORD_HEADER_BYTES;
 	uint8_t *p = body;
 	const struct topic *t = rec->topic;
@@ -454,7 +428,6 @@ int catalog_record_encode(struct catalog_record_buf *buf,
 	be32_put(hdr + 8, (uint32_t)body_len);
 	be32_put(hdr + 12, crc32c(body, body_len));
 	be32_put(hdr + 16, crc32c(hdr, 16));
-	buf->len += CATALOG_RECORD_HEADER_BYTES + body_len;
 	return 0;
 }
 

@@ -56,6 +56,7 @@
 #include <stdint.h>
 
 #include "brokerd/catalog/catalog.h"
+#include "common/byte_buf.h"
 
 #define CATALOG_RECORD_MAGIC 0x534c434au /* "SLCJ" */
 #define CATALOG_RECORD_VERSION 3u      /* written; 1 and 2 are still read */
@@ -135,15 +136,9 @@ enum catalog_record_status {
 	CATALOG_RECORD_BAD,  /* frame valid, content unusable: corruption */
 };
 
-/* A growable byte buffer records are encoded into. */
-struct catalog_record_buf {
-	uint8_t *data;
-	size_t len, cap;
-};
-
-/* Appends rec's frame and body to buf.  Returns 0, SL_ENOMEM, or SL_EINVAL
- * if a field does not fit its encoding. */
-int catalog_record_encode(struct catalog_record_buf *buf,
+/* Appends rec's frame and body to buf.  Returns 0, SL_ENOMEM (sticky in
+ * buf), or SL_EINVAL if a field does not fit its encoding (buf unchanged). */
+int catalog_record_encode(struct byte_buf *buf,
 			  const struct catalog_record *rec);
 
 /* Parses the record at the start of avail bytes.  On CATALOG_RECORD_OK
@@ -160,7 +155,5 @@ void catalog_record_clear(struct catalog_record *rec);
 
 /* Frees a topic with its configs and stream ids (NULL is fine). */
 void catalog_record_topic_free(struct topic *topic);
-
-void catalog_record_buf_free(struct catalog_record_buf *buf);
 
 #endif

@@ -359,7 +359,7 @@ void groups_cleanup(void)
 		offset_buf_free(&buf);
 		return;
 	}
-	int rc = buf.err ? buf.err : offset_store_submit(groups.store, &buf, NULL, NULL);
+	int rc = buf.bytes.err ? buf.bytes.err : offset_store_submit(groups.store, &buf, NULL, NULL);
 	if (rc)
 		log_warn("groups: cannot journal expired offsets: %s", sl_error_name(rc));
 	offset_buf_free(&buf);

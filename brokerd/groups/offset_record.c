@@ -12,82 +12,15 @@
  */
 #include "brokerd/groups/offset_record.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
 
-/* Makes room for n more bytes; returns a pointer to them or NULL (sticky
- * SL_ENOMEM). */
-static uint8_t *offset_buf_grow(struct offset_buf *buf, size_t n)
-{
-	if (buf->err)
-		return NULL;
-	if (buf->cap - buf->len < n) {
-		size_t cap = buf->cap ? buf->cap : 512;
-		while (cap - buf->len < n)
-			cap *= 2;
-		uint8_t *data = realloc(buf->data, cap);
-		if (!data) {
-			buf->err = SL_ENOMEM;
-			return NULL;
-		}
-		buf->data = data;
-		buf->cap = cap;
-	}
-	uint8_t *p = buf->data + buf->len;
-	buf->len += n;
-	return p;
-}
-
-/* Appends a u16-length-prefixed string. */
-static void offset_buf_str16(struct offset_buf *buf, const char *s, size_t len)
-{
-	if (len > UINT16_MAX) {
-		buf->err = buf->err ? buf->err : SL_EINVAL;
-		return;
-	}
-	uint8_t *p = offset_buf_grow(buf, 2 + len);
-	if (!p)
-		return;
-	be16_put(p, (uint16_t)len);
-	if (len)
-		memcpy(p + 2, s, len);
-}
-
-/* Appends big-endian integers. */
-static void offset_buf_u32(struct offset_buf *buf, uint32_t v)
-{
-	uint8_t *p = offset_buf_grow(buf, 4);
-	if (p)
-		be32_put(p, v);
-}
-
-static void offset_buf_u64(struct offset_buf *buf, uint64_t v)
-{
-	uint8_t *p = offset_buf_grow(buf, 8);
-	if (p)
-		be64_put(p, v);
-}
-
-void offset_buf_zeros(struct offset_buf *buf, size_t n)
-{
-	uint8_t *p = offset_buf_grow(buf, n);
-	if (p)
-		memset(p, 0, n);
-}
-
-void offset_buf_reset(struct offset_buf *buf)
-{
-	buf->len = 0;
-	buf->err = 0;
-}
-
 void offset_buf_free(struct offset_buf *buf)
 {
-	free(buf->data);
+	byte_buf_free(&buf->bytes);
 	memset(buf, 0, sizeof *buf);
 }
 
@@ -95,24 +28,25 @@ void offset_buf_free(struct offset_buf *buf)
 static void offset_record_open(struct offset_buf *buf,
 			       enum offset_record_type type, uint64_t seq)
 {
-	buf->rec = buf->len;
+	struct byte_buf *b = &buf->bytes;
+	buf->rec = b->len;
 	buf->topics = buf->parts = 0;
 	buf->topic_count_at = buf->part_count_at = 0;
-	uint8_t *hdr = offset_buf_grow(buf, OFFSET_RECORD_HEADER_BYTES);
+	uint8_t *hdr = byte_buf_grow(b, OFFSET_RECORD_HEADER_BYTES);
 	if (hdr)
 		be16_put(hdr + 6, (uint16_t)type); /* the rest at the end */
-	offset_buf_u64(buf, seq);
+	byte_buf_put_be64(b, seq);
 }
 
 void offset_record_begin(struct offset_buf *buf, enum offset_record_type type,
 			 uint64_t seq, const char *group, size_t group_len)
 {
 	offset_record_open(buf, type, seq);
-	offset_buf_str16(buf, group, group_len);
+	byte_buf_put_str16(&buf->bytes, group, group_len);
 	if (type == OFFSET_RECORD_GROUP_DELETE)
 		return;
-	buf->topic_count_at = buf->len;
-	offset_buf_u32(buf, 0);
+	buf->topic_count_at = buf->bytes.len;
+	byte_buf_put_be32(&buf->bytes, 0);
 }
 
 void offset_record_begin_txn(struct offset_buf *buf, uint64_t seq,
@@ -120,10 +54,10 @@ void offset_record_begin_txn(struct offset_buf *buf, uint64_t seq,
 			     int64_t producer_id)
 {
 	offset_record_open(buf, OFFSET_RECORD_TXN_COMMIT, seq);
-	offset_buf_str16(buf, group, group_len);
-	offset_buf_u64(buf, (uint64_t)producer_id);
-	buf->topic_count_at = buf->len;
-	offset_buf_u32(buf, 0);
+	byte_buf_put_str16(&buf->bytes, group, group_len);
+	byte_buf_put_be64(&buf->bytes, (uint64_t)producer_id);
+	buf->topic_count_at = buf->bytes.len;
+	byte_buf_put_be32(&buf->bytes, 0);
 }
 
 int offset_record_has_offsets(enum offset_record_type type)
@@ -134,8 +68,8 @@ int offset_record_has_offsets(enum offset_record_type type)
 /* Writes the partition count of the topic being filled, if any. */
 static void offset_record_close_topic(struct offset_buf *buf)
 {
-	if (buf->part_count_at && !buf->err)
-		be32_put(buf->data + buf->part_count_at, buf->parts);
+	if (buf->part_count_at && !buf->bytes.err)
+		be32_put(buf->bytes.data + buf->part_count_at, buf->parts);
 	buf->part_count_at = 0;
 	buf->parts = 0;
 }
@@ -143,29 +77,27 @@ static void offset_record_close_topic(struct offset_buf *buf)
 void offset_record_topic(struct offset_buf *buf, const char *name,
 			 size_t name_len, const uint8_t id[16])
 {
+	struct byte_buf *b = &buf->bytes;
 	offset_record_close_topic(buf);
-	offset_buf_str16(buf, name, name_len);
-	uint8_t *p = offset_buf_grow(buf, 16);
-	if (p)
-		memcpy(p, id, 16);
-	buf->part_count_at = buf->len;
-	offset_buf_u32(buf, 0);
+	byte_buf_put_str16(b, name, name_len);
+	byte_buf_put(b, id, 16);
+	buf->part_count_at = b->len;
+	byte_buf_put_be32(b, 0);
 	buf->topics++;
 }
 
 void offset_record_part(struct offset_buf *buf, const struct offset_part *part)
 {
-	enum offset_record_type type = buf->err ? 0 : be16_get(buf->data + buf->rec + 6);
-	offset_buf_u32(buf, (uint32_t)part->partition);
+	struct byte_buf *b = &buf->bytes;
+	enum offset_record_type type = b->err ? 0 : be16_get(b->data + buf->rec + 6);
+	byte_buf_put_be32(b, (uint32_t)part->partition);
 	if (offset_record_has_offsets(type)) {
-		offset_buf_u64(buf, (uint64_t)part->offset);
-		offset_buf_u32(buf, (uint32_t)part->leader_epoch);
-		offset_buf_u64(buf, (uint64_t)part->commit_ms);
-		offset_buf_u64(buf, (uint64_t)part->expire_ms);
-		offset_buf_u32(buf, part->metadata_len);
-		uint8_t *p = offset_buf_grow(buf, part->metadata_len);
-		if (p && part->metadata_len)
-			memcpy(p, part->metadata, part->metadata_len);
+		byte_buf_put_be64(b, (uint64_t)part->offset);
+		byte_buf_put_be32(b, (uint32_t)part->leader_epoch);
+		byte_buf_put_be64(b, (uint64_t)part->commit_ms);
+		byte_buf_put_be64(b, (uint64_t)part->expire_ms);
+		byte_buf_put_be32(b, part->metadata_len);
+		byte_buf_put(b, part->metadata, part->metadata_len);
 	}
 	buf->parts++;
 }
@@ -173,14 +105,15 @@ void offset_record_part(struct offset_buf *buf, const struct offset_part *part)
 /* Fills the open frame's header once its body is complete. */
 static int offset_record_seal(struct offset_buf *buf)
 {
-	if (buf->err)
-		return buf->err;
-	size_t body_len = buf->len - buf->rec - OFFSET_RECORD_HEADER_BYTES;
+	struct byte_buf *b = &buf->bytes;
+	if (b->err)
+		return b->err;
+	size_t body_len = b->len - buf->rec - OFFSET_RECORD_HEADER_BYTES;
 	if (body_len > OFFSET_RECORD_MAX_BODY) {
-		buf->err = SL_EINVAL;
-		return buf->err;
+		byte_buf_fail(b, SL_EINVAL);
+		return b->err;
 	}
-	uint8_t *hdr = buf->data + buf->rec;
+	uint8_t *hdr = b->data + buf->rec;
 	be32_put(hdr, OFFSET_RECORD_MAGIC);
 	be16_put(hdr + 4, OFFSET_RECORD_VERSION);
 	be32_put(hdr + 8, (uint32_t)body_len);
@@ -192,8 +125,8 @@ static int offset_record_seal(struct offset_buf *buf)
 int offset_record_end(struct offset_buf *buf)
 {
 	offset_record_close_topic(buf);
-	if (buf->topic_count_at && !buf->err)
-		be32_put(buf->data + buf->topic_count_at, buf->topics);
+	if (buf->topic_count_at && !buf->bytes.err)
+		be32_put(buf->bytes.data + buf->topic_count_at, buf->topics);
 	buf->topic_count_at = 0;
 	return offset_record_seal(buf);
 }
@@ -202,7 +135,7 @@ int offset_record_state(struct offset_buf *buf, uint64_t seq,
 			uint32_t group_count)
 {
 	offset_record_open(buf, OFFSET_RECORD_STATE, seq);
-	offset_buf_u32(buf, group_count);
+	byte_buf_put_be32(&buf->bytes, group_count);
 	return offset_record_seal(buf);
 }
 
@@ -211,11 +144,9 @@ int offset_record_txn_end(struct offset_buf *buf, uint64_t seq,
 			  int64_t producer_id, int committed)
 {
 	offset_record_open(buf, OFFSET_RECORD_TXN_END, seq);
-	offset_buf_str16(buf, group, group_len);
-	offset_buf_u64(buf, (uint64_t)producer_id);
-	uint8_t *p = offset_buf_grow(buf, 1);
-	if (p)
-		*p = committed ? 1 : 0;
+	byte_buf_put_str16(&buf->bytes, group, group_len);
+	byte_buf_put_be64(&buf->bytes, (uint64_t)producer_id);
+	byte_buf_put_u8(&buf->bytes, committed ? 1 : 0);
 	return offset_record_seal(buf);
 }
 

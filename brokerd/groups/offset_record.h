@@ -41,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/byte_buf.h"
+
 #define OFFSET_RECORD_MAGIC 0x534c4f46u /* "SLOF" */
 #define OFFSET_RECORD_VERSION 1u
 #define OFFSET_RECORD_HEADER_BYTES 20u
@@ -64,9 +66,7 @@ enum offset_record_type {
  * (out of memory, a field too long) is sticky and reported by
  * offset_record_end. */
 struct offset_buf {
-	uint8_t *data;
-	size_t len, cap;
-	int err;
+	struct byte_buf bytes;
 	size_t rec;        /* offset of the open record's frame */
 	size_t topic_count_at, part_count_at;
 	uint32_t topics, parts;
@@ -143,11 +143,7 @@ int offset_record_end(struct offset_buf *buf);
 int offset_record_state(struct offset_buf *buf, uint64_t seq,
 			uint32_t group_count);
 
-/* Appends n zero bytes (room for a header written later). */
-void offset_buf_zeros(struct offset_buf *buf, size_t n);
-
-/* Empties buf for reuse (keeps the allocation). */
-void offset_buf_reset(struct offset_buf *buf);
+/* Releases buf's bytes and leaves it empty. */
 void offset_buf_free(struct offset_buf *buf);
 
 /* Fills the snapshot header at the start of image (len bytes, the content

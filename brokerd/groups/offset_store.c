@@ -31,6 +31,7 @@
 
 #include "brokerd/broker.h"
 #include "brokerd/journal/journal_writer.h"
+#include "common/byte_buf.h"
 #include "common/counters.h"
 #include "common/durable_file.h"
 #include "common/errors.h"
@@ -238,8 +239,8 @@ static int offset_store_compact(struct journal_writer *w, struct journal_job *jj
 	struct offset_job *job = (struct offset_job *)jj;
 	if (journal_writer_io_failed(w))
 		return SL_EIO;
-	offset_snapshot_seal(job->data.data, job->data.len);
-	struct iovec v = {job->data.data, job->data.len};
+	offset_snapshot_seal(job->data.bytes.data, job->data.bytes.len);
+	struct iovec v = {job->data.bytes.data, job->data.bytes.len};
 	int rc = journal_writer_write_file(w, OFFSET_STORE_SNAPSHOT, &v, 1);
 	if (!rc) /* a failure keeps the old journal: still correct */
 		journal_writer_keep_from(w, job->keep_from);
@@ -255,12 +256,12 @@ static void offset_store_apply_job(struct offset_store *s,
 				   const struct offset_job *job)
 {
 	size_t off = 0;
-	while (off < job->data.len) {
+	while (off < job->data.bytes.len) {
 		struct offset_record rec;
 		size_t used;
 		const char *why;
 		/* we encoded these bytes ourselves */
-		if (offset_record_parse(job->data.data + off, job->data.len - off,
+		if (offset_record_parse(job->data.bytes.data + off, job->data.bytes.len - off,
 					&rec, &used, &why) != OFFSET_RECORD_OK)
 			log_panic("offsets: a record we wrote does not parse: %s", why);
 		s->hooks.apply(s->hooks.arg, &rec);
@@ -289,10 +290,10 @@ static void offset_store_maybe_compact(struct offset_store *s)
 	 * count is filled in once known, then every group's offsets */
 	uint32_t groups = 0;
 	struct offset_buf *b = &job->data;
-	offset_buf_zeros(b, OFFSET_SNAPSHOT_HEADER_BYTES);
-	size_t state_at = b->len;
+	byte_buf_put_zeros(&b->bytes, OFFSET_SNAPSHOT_HEADER_BYTES);
+	size_t state_at = b->bytes.len;
 	int rc = offset_record_state(b, s->applied_seq, 0);
-	size_t state_len = b->len - state_at;
+	size_t state_len = b->bytes.len - state_at;
 	if (!rc)
 		rc = s->hooks.snapshot(s->hooks.arg, b, s->applied_seq, &groups);
 	struct offset_buf state = {0};
@@ -305,11 +306,11 @@ static void offset_store_maybe_compact(struct offset_store *s)
 		free(job);
 		return;
 	}
-	SL_ASSERT(state.len == state_len);
-	memcpy(b->data + state_at, state.data, state.len);
+	SL_ASSERT(state.bytes.len == state_len);
+	memcpy(b->bytes.data + state_at, state.bytes.data, state.bytes.len);
 	offset_buf_free(&state);
 	log_info("offsets: journal at %llu bytes: snapshot of %u groups (%zu bytes) as of seq %llu",
-		 (unsigned long long)journal_end, groups, job->data.len,
+		 (unsigned long long)journal_end, groups, job->data.bytes.len,
 		 (unsigned long long)s->applied_seq);
 	if (journal_writer_run(s->w, &job->jj, offset_store_compact,
 			       offset_store_job_done)) {
@@ -329,13 +330,13 @@ static void offset_store_job_done(struct journal_job *jj, int err)
 	if (jj->run) {
 		s->compacting = 0;
 		if (!err) {
-			s->snapshot_bytes = job->data.len;
+			s->snapshot_bytes = job->data.bytes.len;
 			s->snapshots++;
 			OFFSET_STORE_COUNT(offset_snapshots, 1);
 		}
 	} else if (!err) {
 		offset_store_apply_job(s, job);
-		OFFSET_STORE_COUNT(offset_journal_bytes, job->data.len);
+		OFFSET_STORE_COUNT(offset_journal_bytes, job->data.bytes.len);
 	}
 	if (job->done)
 		job->done(job->arg, err);
@@ -369,8 +370,8 @@ int offset_store_submit(struct offset_store *s, struct offset_buf *buf,
 	job->data = *buf;
 	job->done = done;
 	job->arg = arg;
-	int rc = journal_writer_append(s->w, &job->jj, job->data.data,
-				       job->data.len, offset_store_job_done);
+	int rc = journal_writer_append(s->w, &job->jj, job->data.bytes.data,
+				       job->data.bytes.len, offset_store_job_done);
 	if (rc) {
 		free(job);
 		return rc;

@@ -144,8 +144,8 @@ int handle_delete_groups(struct request *req)
 	struct offset_buf buf = {0};
 	for (int32_t i = 0; i < count; i++)
 		delete_groups_one(&ctx->results[i], &buf);
-	if (buf.len > 0) {
-		int rc = buf.err;
+	if (buf.bytes.len > 0) {
+		int rc = buf.bytes.err;
 		if (!rc)
 			rc = offset_store_submit(groups_store(), &buf,
 						 delete_groups_done, ctx);

@@ -24,6 +24,7 @@
 #include "brokerd/partition/producer_state.h"
 #include "brokerd/txn/txn_log.h"
 #include "brokerd/wal/wal.h"
+#include "common/byte_buf.h"
 #include "common/bytes.h"
 #include "common/counters.h"
 #include "common/crc32c.h"
@@ -52,38 +53,9 @@ static struct {
 
 /* ---- encoding ---- */
 
-/* A growable byte buffer with a sticky out-of-memory error. */
-struct ps_buf {
-	uint8_t *p;
-	size_t len, cap;
-	int err;
-};
-
-/* Room for n more bytes: a pointer to them, or NULL. */
-static uint8_t *ps_buf_grow(struct ps_buf *b, size_t n)
-{
-	if (b->err)
-		return NULL;
-	if (b->cap - b->len < n) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap - b->len < n)
-			cap *= 2;
-		uint8_t *p = realloc(b->p, cap);
-		if (!p) {
-			b->err = SL_ENOMEM;
-			return NULL;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	uint8_t *at = b->p + b->len;
-	b->len += n;
-	return at;
-}
-
 /* Counts what the encoder walks over. */
 struct ps_encode {
-	struct ps_buf buf;
+	struct byte_buf buf;
 	uint32_t partitions;
 };
 
@@ -94,7 +66,7 @@ static void ps_encode_partition(void *arg, struct partition *part)
 	const struct producer_state *s = part->producers;
 	if (!s || (!s->count && !s->aborted_count))
 		return;
-	uint8_t *h = ps_buf_grow(&enc->buf, 16);
+	uint8_t *h = byte_buf_grow(&enc->buf, 16);
 	if (!h)
 		return;
 	be64_put(h, part->stream_id);
@@ -102,7 +74,7 @@ static void ps_encode_partition(void *arg, struct partition *part)
 	be32_put(h + 12, (uint32_t)s->aborted_count);
 	for (size_t i = 0; i < s->count; i++) {
 		const struct producer_entry *e = &s->entries[i];
-		uint8_t *p = ps_buf_grow(&enc->buf, PS_ENTRY_BYTES + e->count * PS_BATCH_BYTES);
+		uint8_t *p = byte_buf_grow(&enc->buf, PS_ENTRY_BYTES + e->count * PS_BATCH_BYTES);
 		if (!p)
 			return;
 		be64_put(p, (uint64_t)e->producer_id);
@@ -121,7 +93,7 @@ static void ps_encode_partition(void *arg, struct partition *part)
 		}
 	}
 	for (size_t i = 0; i < s->aborted_count; i++) {
-		uint8_t *p = ps_buf_grow(&enc->buf, PS_ABORTED_BYTES);
+		uint8_t *p = byte_buf_grow(&enc->buf, PS_ABORTED_BYTES);
 		if (!p)
 			return;
 		be64_put(p, (uint64_t)s->aborted[i].producer_id);
@@ -135,13 +107,13 @@ int producer_snapshot_encode(struct partition_table *pt, uint64_t pos,
 			     uint64_t trim, uint8_t **image, size_t *len)
 {
 	struct ps_encode enc = {{0}, 0};
-	ps_buf_grow(&enc.buf, PRODUCER_SNAPSHOT_HEADER_BYTES + 4);
+	byte_buf_grow(&enc.buf, PRODUCER_SNAPSHOT_HEADER_BYTES + 4);
 	partition_table_each(pt, ps_encode_partition, &enc);
 	if (enc.buf.err) {
-		free(enc.buf.p);
+		byte_buf_free(&enc.buf);
 		return SL_ENOMEM;
 	}
-	uint8_t *h = enc.buf.p;
+	uint8_t *h = enc.buf.data;
 	size_t content = enc.buf.len - PRODUCER_SNAPSHOT_HEADER_BYTES;
 	be32_put(h + PRODUCER_SNAPSHOT_HEADER_BYTES, enc.partitions);
 	be32_put(h, PRODUCER_SNAPSHOT_MAGIC);
@@ -152,7 +124,7 @@ int producer_snapshot_encode(struct partition_table *pt, uint64_t pos,
 	be64_put(h + 24, content);
 	be32_put(h + 32, crc32c(h + PRODUCER_SNAPSHOT_HEADER_BYTES, content));
 	be32_put(h + 36, crc32c(h, 36));
-	*image = enc.buf.p;
+	*image = enc.buf.data;
 	*len = enc.buf.len;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "brokerd/txn/txn_log.h"
+#include "common/byte_buf.h"
 #include "common/bytes.h"
 #include "common/errors.h"
 
@@ -34,102 +35,37 @@ int txn_state_parse(const char *name, size_t len)
 
 /* ---- encoding ---- */
 
-/* A growable buffer with a sticky error. */
-struct txn_buf {
-	uint8_t *p;
-	size_t len, cap;
-	int err;
-};
-
-/* Room for n more bytes, or NULL (sticky error). */
-static uint8_t *txn_buf_grow(struct txn_buf *b, size_t n)
+/* Appends a C string with its u16 length (SL_EINVAL if it is longer). */
+static void txn_record_put_str(struct byte_buf *b, const char *s)
 {
-	if (b->err)
-		return NULL;
-	if (b->cap - b->len < n) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap - b->len < n)
-			cap *= 2;
-		uint8_t *p = realloc(b->p, cap);
-		if (!p) {
-			b->err = SL_ENOMEM;
-			return NULL;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	uint8_t *at = b->p + b->len;
-	b->len += n;
-	return at;
-}
-
-/* Appends big-endian integers and u16-length strings. */
-static void txn_buf_u8(struct txn_buf *b, uint8_t v)
-{
-	uint8_t *p = txn_buf_grow(b, 1);
-	if (p)
-		*p = v;
-}
-
-static void txn_buf_u16(struct txn_buf *b, uint16_t v)
-{
-	uint8_t *p = txn_buf_grow(b, 2);
-	if (p)
-		be16_put(p, v);
-}
-
-static void txn_buf_u32(struct txn_buf *b, uint32_t v)
-{
-	uint8_t *p = txn_buf_grow(b, 4);
-	if (p)
-		be32_put(p, v);
-}
-
-static void txn_buf_u64(struct txn_buf *b, uint64_t v)
-{
-	uint8_t *p = txn_buf_grow(b, 8);
-	if (p)
-		be64_put(p, v);
-}
-
-static void txn_buf_str(struct txn_buf *b, const char *s)
-{
-	size_t n = strlen(s);
-	if (n > UINT16_MAX) {
-		b->err = b->err ? b->err : SL_EINVAL;
-		return;
-	}
-	txn_buf_u16(b, (uint16_t)n);
-	uint8_t *p = txn_buf_grow(b, n);
-	if (p && n)
-		memcpy(p, s, n);
+	byte_buf_put_str16(b, s, strlen(s));
 }
 
 int txn_record_encode(const struct txn_meta *m, uint8_t **out, size_t *len)
 {
-	struct txn_buf b = {0};
-	txn_buf_str(&b, m->id);
-	txn_buf_u64(&b, (uint64_t)m->producer_id);
-	txn_buf_u16(&b, (uint16_t)m->epoch);
-	txn_buf_u64(&b, (uint64_t)m->last_producer_id);
-	txn_buf_u16(&b, (uint16_t)m->last_epoch);
-	txn_buf_u32(&b, (uint32_t)m->timeout_ms);
-	txn_buf_u8(&b, (uint8_t)m->state);
-	txn_buf_u64(&b, (uint64_t)m->start_ms);
-	txn_buf_u64(&b, (uint64_t)m->update_ms);
-	txn_buf_u32(&b, (uint32_t)m->part_count);
+	struct byte_buf b = {0};
+	txn_record_put_str(&b, m->id);
+	byte_buf_put_be64(&b, (uint64_t)m->producer_id);
+	byte_buf_put_be16(&b, (uint16_t)m->epoch);
+	byte_buf_put_be64(&b, (uint64_t)m->last_producer_id);
+	byte_buf_put_be16(&b, (uint16_t)m->last_epoch);
+	byte_buf_put_be32(&b, (uint32_t)m->timeout_ms);
+	byte_buf_put_u8(&b, (uint8_t)m->state);
+	byte_buf_put_be64(&b, (uint64_t)m->start_ms);
+	byte_buf_put_be64(&b, (uint64_t)m->update_ms);
+	byte_buf_put_be32(&b, (uint32_t)m->part_count);
 	for (size_t i = 0; i < m->part_count; i++) {
-		txn_buf_u64(&b, m->parts[i].stream_id);
-		txn_buf_u32(&b, (uint32_t)m->parts[i].partition);
-		txn_buf_str(&b, m->parts[i].topic);
+		byte_buf_put_be64(&b, m->parts[i].stream_id);
+		byte_buf_put_be32(&b, (uint32_t)m->parts[i].partition);
+		txn_record_put_str(&b, m->parts[i].topic);
 	}
-	txn_buf_u32(&b, (uint32_t)m->group_count);
+	byte_buf_put_be32(&b, (uint32_t)m->group_count);
 	for (size_t i = 0; i < m->group_count; i++)
-		txn_buf_str(&b, m->groups[i]);
+		txn_record_put_str(&b, m->groups[i]);
 	int rc = b.err;
 	if (!rc)
-		rc = txn_log_frame(TXN_RECORD_STATE, b.p, b.len, out, len);
-	free(b.p);
+		rc = txn_log_frame(TXN_RECORD_STATE, b.data, b.len, out, len);
+	byte_buf_free(&b);
 	return rc;
 }
 

@@ -1176,7 +1176,7 @@ START_TEST(test_v3_bad_content)
 	struct catalog_record rec = {
 		.type = CATALOG_RECORD_TOPIC_CREATE, .seq = 1, .topic = &t,
 	};
-	struct catalog_record_buf buf = { 0 };
+	struct byte_buf buf = { 0 };
 	ck_assert_int_eq(catalog_record_encode(&buf, &rec), 0);
 	/* stream ids that do not ascend */
 	struct catalog_record parsed;
@@ -1185,7 +1185,7 @@ START_TEST(test_v3_bad_content)
 	ck_assert_int_eq(catalog_record_parse(buf.data, buf.len, &parsed,
 					      &used, &why),
 			 CATALOG_RECORD_BAD);
-	catalog_record_buf_free(&buf);
+	byte_buf_free(&buf);
 	/* partitions that do not grow */
 	t.partition_count = 1;
 	rec = (struct catalog_record){
@@ -1196,7 +1196,7 @@ START_TEST(test_v3_bad_content)
 	ck_assert_int_eq(catalog_record_parse(buf.data, buf.len, &parsed,
 					      &used, &why),
 			 CATALOG_RECORD_BAD);
-	catalog_record_buf_free(&buf);
+	byte_buf_free(&buf);
 	/* a broker config with an empty key */
 	none[0].name = (char *)"";
 	none[0].value = (char *)"v";
@@ -1208,7 +1208,7 @@ START_TEST(test_v3_bad_content)
 	ck_assert_int_eq(catalog_record_parse(buf.data, buf.len, &parsed,
 					      &used, &why),
 			 CATALOG_RECORD_BAD);
-	catalog_record_buf_free(&buf);
+	byte_buf_free(&buf);
 	/* and the well-formed ones parse back */
 	t.partition_count = 3;
 	rec = (struct catalog_record){
@@ -1225,7 +1225,7 @@ START_TEST(test_v3_bad_content)
 	ck_assert_uint_eq(parsed.first_new_stream, 9);
 	ck_assert_str_eq(parsed.topic->name, "x");
 	catalog_record_clear(&parsed);
-	catalog_record_buf_free(&buf);
+	byte_buf_free(&buf);
 	rec = (struct catalog_record){
 		.type = CATALOG_RECORD_BROKER_CONFIG, .seq = 1,
 		.entries = (struct topic_config_entry *)broker_a,
@@ -1239,7 +1239,7 @@ START_TEST(test_v3_bad_content)
 	ck_assert_str_eq(parsed.entries[0].name, "log.level");
 	ck_assert_str_eq(parsed.entries[1].value, "2097152");
 	catalog_record_clear(&parsed);
-	catalog_record_buf_free(&buf);
+	byte_buf_free(&buf);
 }
 END_TEST
 

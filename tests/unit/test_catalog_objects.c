@@ -1434,10 +1434,10 @@ START_TEST(test_replay_refused)
 		rec.stream_id = 1;
 		break;
 	}
-	struct catalog_record_buf buf = { 0 };
+	struct byte_buf buf = { 0 };
 	ck_assert_int_eq(catalog_record_encode(&buf, &rec), 0);
 	file_write(journal_path, buf.data, buf.len);
-	catalog_record_buf_free(&buf);
+	byte_buf_free(&buf);
 	off_t size = file_size(journal_path);
 	stderr_capture_start();
 	cat = NULL;
@@ -1479,7 +1479,7 @@ START_TEST(test_bad_snapshot_content)
 	ck_assert_uint_eq(sizeof snap_bad_table / sizeof snap_bad_table[0],
 			  SB_N);
 	enum snap_bad what = snap_bad_table[_i].what;
-	struct catalog_record_buf buf = { 0 };
+	struct byte_buf buf = { 0 };
 	static const uint8_t room[CATALOG_SNAPSHOT_HEADER_BYTES];
 	buf.data = malloc(64);
 	buf.cap = 64;
@@ -1577,7 +1577,7 @@ START_TEST(test_bad_snapshot_content)
 	ck_assert_int_eq(rc, SL_ECORRUPT);
 	ck_assert_ptr_null(cat);
 	free(log);
-	catalog_record_buf_free(&buf);
+	byte_buf_free(&buf);
 }
 END_TEST
 

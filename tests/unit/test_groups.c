@@ -1466,13 +1466,13 @@ START_TEST(test_store_corrupt)
 	struct offset_buf buf = {0};
 	offset_record_begin(&buf, OFFSET_RECORD_COMMIT, 99, "g", 1);
 	ck_assert_int_eq(offset_record_end(&buf), 0);
-	uint8_t *hdr = buf.data;
+	uint8_t *hdr = buf.bytes.data;
 	uint32_t body_len = be32_get(hdr + 8);
 	be32_put(hdr + OFFSET_RECORD_HEADER_BYTES + body_len - 4, 1); /* topic count */
 	be32_put(hdr + 12, crc32c(hdr + OFFSET_RECORD_HEADER_BYTES, body_len));
 	be32_put(hdr + 16, crc32c(hdr, 16));
 	int fd = open(journal_path(), O_WRONLY | O_APPEND);
-	ck_assert_int_eq(write(fd, buf.data, buf.len), (ssize_t)buf.len);
+	ck_assert_int_eq(write(fd, buf.bytes.data, buf.bytes.len), (ssize_t)buf.bytes.len);
 	close(fd);
 	offset_buf_free(&buf);
 	struct offset_store_hooks hooks = {store_apply, store_snapshot, NULL};
