@@ -61,6 +61,27 @@ static void s3_op_fail_from(struct objstore_op *op, struct s3_http_req *req,
 			 req->error, what);
 }
 
+/* Fails op when req failed; otherwise op takes req's attempts and HTTP
+ * status.  Returns nonzero when op failed. */
+static int s3_op_req_failed(struct objstore_op *op, struct s3_http_req *req)
+{
+	if (req->status) {
+		s3_op_fail_from(op, req, "");
+		return 1;
+	}
+	op->attempts = req->attempts;
+	op->res.http_status = (int)req->http_status;
+	return 0;
+}
+
+/* Frees a request that could not be built and fails op for want of
+ * memory. */
+static void s3_op_req_oom(struct objstore_op *op, struct s3_http_req *req)
+{
+	s3_http_req_free(req);
+	objstore_op_fail(op, SL_ENOMEM, 0, "out of memory");
+}
+
 /* ---- operations ---------------------------------------------------------- */
 
 /* Frees the operation's S3 state (touches nothing but op). */
@@ -117,16 +138,13 @@ static struct s3_http_req *s3_op_req(struct objstore_op *op, const char *method,
 	return req;
 }
 
-/* PUT of a whole object ended. */
+/* PUT of a whole object ended (also the success of a multipart upload's
+ * completion: the same result). */
 static void s3_put_done(struct s3_http_req *req)
 {
 	struct objstore_op *op = req->op;
-	if (req->status) {
-		s3_op_fail_from(op, req, "");
+	if (s3_op_req_failed(op, req))
 		return;
-	}
-	op->attempts = req->attempts;
-	op->res.http_status = (int)req->http_status;
 	op->res.object_size = op->len;
 	objstore_op_finish(op);
 }
@@ -154,19 +172,25 @@ static void s3_mpu_failed(struct objstore_op *op, struct s3_http_req *req,
 	va_end(ap);
 }
 
+/* Fails op with the first failure of its multipart upload. */
+static void s3_mpu_report(struct objstore_op *op)
+{
+	struct s3_op *so = op->impl;
+	op->attempts = so->fail_attempts;
+	objstore_op_fail(op, so->fail_status, so->fail_http, "%s",
+			 so->fail_msg);
+}
+
 /* The abort ended (either way): the upload's failure is reported. */
 static void s3_mpu_aborted(struct s3_http_req *req)
 {
 	struct objstore_op *op = req->op;
-	struct s3_op *so = op->impl;
 	if (req->status)
 		log_warn("objstore: abort of multipart upload of %s failed: "
 			 "%s; its parts stay until the bucket's lifecycle "
 			 "rules remove them",
 			 op->key, req->error);
-	op->attempts = so->fail_attempts;
-	objstore_op_fail(op, so->fail_status, so->fail_http, "%s",
-			 so->fail_msg);
+	s3_mpu_report(op);
 }
 
 /* Aborts the upload after a failure (if it was created). */
@@ -185,9 +209,7 @@ static void s3_mpu_abort(struct objstore_op *op)
 		s3_http_req_start(req);
 		return;
 	}
-	op->attempts = so->fail_attempts;
-	objstore_op_fail(op, so->fail_status, so->fail_http, "%s",
-			 so->fail_msg);
+	s3_mpu_report(op);
 }
 
 /* CompleteMultipartUpload ended. */
@@ -200,10 +222,7 @@ static void s3_mpu_completed(struct s3_http_req *req)
 		s3_mpu_abort(op);
 		return;
 	}
-	op->attempts = req->attempts;
-	op->res.http_status = (int)req->http_status;
-	op->res.object_size = op->len;
-	objstore_op_finish(op);
+	s3_put_done(req);
 }
 
 /* Sends CompleteMultipartUpload with every part's ETag. */
@@ -226,8 +245,7 @@ static void s3_mpu_complete(struct objstore_op *op)
 	}
 	objstore_buf_cat(b, "</CompleteMultipartUpload>");
 	if (b->oom || s3_http_req_query(req, "uploadId", so->upload_id)) {
-		s3_http_req_free(req);
-		objstore_op_fail(op, SL_ENOMEM, 0, "out of memory");
+		s3_op_req_oom(op, req);
 		return;
 	}
 	req->body = (const uint8_t *)b->p;
@@ -353,8 +371,7 @@ static void s3_put_start(struct objstore_op *op)
 	if (!req)
 		return;
 	if (s3_http_req_query(req, "uploads", "")) {
-		s3_http_req_free(req);
-		objstore_op_fail(op, SL_ENOMEM, 0, "out of memory");
+		s3_op_req_oom(op, req);
 		return;
 	}
 	req->content_type = "application/octet-stream";
@@ -365,12 +382,8 @@ static void s3_put_start(struct objstore_op *op)
 static void s3_get_done(struct s3_http_req *req)
 {
 	struct objstore_op *op = req->op;
-	if (req->status) {
-		s3_op_fail_from(op, req, "");
+	if (s3_op_req_failed(op, req))
 		return;
-	}
-	op->attempts = req->attempts;
-	op->res.http_status = (int)req->http_status;
 	op->body = req->resp;
 	memset(&req->resp, 0, sizeof req->resp);
 	if (req->total_size >= 0)
@@ -418,12 +431,8 @@ static void s3_get_start(struct objstore_op *op)
 static void s3_head_done(struct s3_http_req *req)
 {
 	struct objstore_op *op = req->op;
-	if (req->status) {
-		s3_op_fail_from(op, req, "");
+	if (s3_op_req_failed(op, req))
 		return;
-	}
-	op->attempts = req->attempts;
-	op->res.http_status = (int)req->http_status;
 	op->res.object_size =
 		req->content_length >= 0 ? (uint64_t)req->content_length : 0;
 	objstore_op_finish(op);
@@ -460,15 +469,12 @@ static void s3_list_done(struct s3_http_req *req)
 {
 	struct objstore_op *op = req->op;
 	struct s3_op *so = op->impl;
-	if (req->status) {
-		s3_op_fail_from(op, req, "");
+	if (s3_op_req_failed(op, req))
 		return;
-	}
 	int truncated = 0;
 	char *token = NULL;
 	int rc = s3_xml_list(req->resp.p, req->resp.len, s3_list_entry, op,
 			     &truncated, &token);
-	op->attempts = req->attempts;
 	if (rc) {
 		objstore_op_fail(op, rc == SL_ENOMEM ? SL_ENOMEM : SL_EIO,
 				 (int)req->http_status,
@@ -485,12 +491,10 @@ static void s3_list_done(struct s3_http_req *req)
 				 "NextContinuationToken");
 		return;
 	}
-	if (truncated) {
+	if (truncated)
 		s3_list_page(op);
-		return;
-	}
-	op->res.http_status = (int)req->http_status;
-	objstore_op_finish(op);
+	else
+		objstore_op_finish(op);
 }
 
 /* Requests the next ListObjectsV2 page. */
@@ -511,8 +515,7 @@ static void s3_list_page(struct objstore_op *op)
 		  s3_http_req_query(req, "continuation-token", so->token));
 	objstore_buf_free(&prefix);
 	if (rc) {
-		s3_http_req_free(req);
-		objstore_op_fail(op, SL_ENOMEM, 0, "out of memory");
+		s3_op_req_oom(op, req);
 		return;
 	}
 	s3_http_req_start(req);
@@ -558,11 +561,8 @@ static void s3_delete_done(struct s3_http_req *req)
 {
 	struct objstore_op *op = req->op;
 	struct s3_op *so = op->impl;
-	if (req->status) {
-		s3_op_fail_from(op, req, "");
+	if (s3_op_req_failed(op, req))
 		return;
-	}
-	op->attempts = req->attempts;
 	if (s3_xml_delete_result(req->resp.p, req->resp.len, s3_delete_error,
 				 op) != 0) {
 		objstore_op_fail(op, SL_EIO, (int)req->http_status,
@@ -573,7 +573,6 @@ static void s3_delete_done(struct s3_http_req *req)
 		s3_delete_batch(op);
 		return;
 	}
-	op->res.http_status = (int)req->http_status;
 	if (so->del_failed)
 		objstore_op_fail(op, SL_EIO, (int)req->http_status,
 				 "%zu of %zu keys not deleted: %s",
@@ -617,8 +616,7 @@ static void s3_delete_batch(struct objstore_op *op)
 	}
 	objstore_buf_cat(b, "</Delete>");
 	if (b->oom || s3_http_req_query(req, "delete", "")) {
-		s3_http_req_free(req);
-		objstore_op_fail(op, SL_ENOMEM, 0, "out of memory");
+		s3_op_req_oom(op, req);
 		return;
 	}
 	so->del_next = end;
