@@ -30,7 +30,6 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "common/config.h"
 #include "common/control_client.h"
 #include "common/daemon.h"
 #include "common/daemon_report.h"
@@ -453,14 +452,6 @@ void uploader_stop(void)
 	up.stop_timer = evtimer_new(up.base, uploader_on_stop_timer, NULL);
 	if (!up.stop_timer || evtimer_add(up.stop_timer, &tv) < 0)
 		daemon_stop_done();
-}
-
-void uploader_reload(void *values)
-{
-	/* uploaderd reads no reloadable key but log.level (the skeleton
-	 * applies it): the rest says what needs a restart */
-	config_reload(sluice_config_table, sluice_config_count, up.cfg, values,
-		      "uploaderd");
 }
 
 void uploader_finish(void)

@@ -15,8 +15,6 @@ int uploader_start(struct event_base *base, struct sluice_config *cfg);
 /* Stops taking new regions; calls daemon_stop_done() when the upload in
  * flight has finished or been abandoned. */
 void uploader_stop(void);
-/* SIGHUP: takes the reloadable keys of the checked values, logs the rest. */
-void uploader_reload(void *values);
 void uploader_finish(void);
 
 #endif
