@@ -450,16 +450,10 @@ int config_alter_handle(struct request *req, int incremental)
 	struct kreader *r = &req->r;
 	struct kwriter *w = &req->w;
 
-	int32_t count = kr_array(r, CONFIG_ALTER_RESOURCES_MAX,
-				 r->flexible ? 4 : 7);
-	if (count < 0)
-		kreader_fail(r); /* Resources is not nullable */
-	struct alter_resource *res = NULL;
-	if (count > 0) {
-		res = calloc((size_t)count, sizeof *res);
-		if (!res)
-			return REQ_MALFORMED;
-	}
+	int32_t count;
+	struct alter_resource *res = kr_array_calloc(
+		r, CONFIG_ALTER_RESOURCES_MAX, r->flexible ? 4 : 7, sizeof *res,
+		&count);                                       /* Resources */
 	for (int32_t i = 0; i < count && !kreader_failed(r); i++) {
 		res[i].type = kr_i8(r);                        /* ResourceType */
 		res[i].name = kr_string(r);                    /* ResourceName */
@@ -469,7 +463,7 @@ int config_alter_handle(struct request *req, int incremental)
 	int validate_only = kr_bool(r);                        /* ValidateOnly */
 	kr_tags(r);
 	if (kreader_failed(r)) {
-		config_alter_free(res, count > 0 ? count : 0);
+		config_alter_free(res, count);
 		return REQ_MALFORMED;
 	}
 
@@ -494,6 +488,6 @@ int config_alter_handle(struct request *req, int incremental)
 		kw_tags(w);
 	}
 	kw_tags(w);
-	config_alter_free(res, count > 0 ? count : 0);
+	config_alter_free(res, count);
 	return REQ_DONE;
 }

@@ -131,15 +131,10 @@ int handle_create_partitions(struct request *req)
 	struct kwriter *w = &req->w;
 	int32_t node_id = (int32_t)broker.cfg->node_id;
 
-	int32_t count = kr_array(r, CREATE_PARTITIONS_MAX, r->flexible ? 7 : 10);
-	if (count < 0)
-		kreader_fail(r); /* Topics is not nullable */
-	struct create_partitions_topic *topics = NULL;
-	if (count > 0) {
-		topics = calloc((size_t)count, sizeof *topics);
-		if (!topics)
-			return REQ_MALFORMED;
-	}
+	int32_t count;
+	struct create_partitions_topic *topics = kr_array_calloc(
+		r, CREATE_PARTITIONS_MAX, r->flexible ? 7 : 10, sizeof *topics,
+		&count);                                       /* Topics */
 	for (int32_t i = 0; i < count && !kreader_failed(r); i++) {
 		topics[i].name = kr_string(r);                 /* Name */
 		topics[i].count = kr_i32(r);                   /* Count */

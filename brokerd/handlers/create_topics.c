@@ -280,15 +280,10 @@ int handle_create_topics(struct request *req)
 	int16_t ver = req->api_version;
 	int32_t node_id = (int32_t)broker.cfg->node_id;
 
-	int32_t count = kr_array(r, CREATE_TOPICS_MAX, r->flexible ? 10 : 16);
-	if (count < 0)
-		kreader_fail(r); /* Topics is not nullable */
-	struct create_topic *topics = NULL;
-	if (count > 0) {
-		topics = calloc((size_t)count, sizeof *topics);
-		if (!topics)
-			return REQ_MALFORMED;
-	}
+	int32_t count;
+	struct create_topic *topics = kr_array_calloc(
+		r, CREATE_TOPICS_MAX, r->flexible ? 10 : 16, sizeof *topics,
+		&count);                                       /* Topics */
 	for (int32_t i = 0; i < count && !kreader_failed(r); i++) {
 		struct create_topic *ct = &topics[i];
 		ct->name = kr_string(r);                       /* Name */
@@ -304,7 +299,7 @@ int handle_create_topics(struct request *req)
 		validate_only = kr_bool(r);                    /* validateOnly */
 	kr_tags(r);
 	if (kreader_failed(r)) {
-		create_topics_free(topics, count > 0 ? count : 0);
+		create_topics_free(topics, count);
 		return REQ_MALFORMED;
 	}
 

@@ -261,16 +261,10 @@ int handle_describe_configs(struct request *req)
 	struct kwriter *w = &req->w;
 	struct describe_opts o = { .ver = req->api_version };
 
-	int32_t count = kr_array(r, DESCRIBE_CONFIGS_RESOURCES_MAX,
-				 r->flexible ? 4 : 7);
-	if (count < 0)
-		kreader_fail(r); /* Resources is not nullable */
-	struct describe_resource *res = NULL;
-	if (count > 0) {
-		res = calloc((size_t)count, sizeof *res);
-		if (!res)
-			return REQ_MALFORMED;
-	}
+	int32_t count;
+	struct describe_resource *res = kr_array_calloc(
+		r, DESCRIBE_CONFIGS_RESOURCES_MAX, r->flexible ? 4 : 7,
+		sizeof *res, &count);                          /* Resources */
 	for (int32_t i = 0; i < count && !kreader_failed(r); i++) {
 		res[i].type = kr_i8(r);                        /* ResourceType */
 		res[i].name = kr_string(r);                    /* ResourceName */
@@ -292,7 +286,7 @@ int handle_describe_configs(struct request *req)
 		o.docs = kr_bool(r);                   /* IncludeDocumentation */
 	kr_tags(r);
 	if (kreader_failed(r)) {
-		describe_configs_free(res, count > 0 ? count : 0);
+		describe_configs_free(res, count);
 		return REQ_MALFORMED;
 	}
 
@@ -314,6 +308,6 @@ int handle_describe_configs(struct request *req)
 		kw_tags(w);
 	}
 	kw_tags(w);
-	describe_configs_free(res, count > 0 ? count : 0);
+	describe_configs_free(res, count);
 	return REQ_DONE;
 }

@@ -3,6 +3,7 @@
  */
 #include "kreader.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/bytes.h"
@@ -168,6 +169,24 @@ int32_t kr_array(struct kreader *r, int32_t max, size_t min_elem)
 		return 0;
 	}
 	return (int32_t)n;
+}
+
+void *kr_array_calloc(struct kreader *r, int32_t max, size_t min_elem,
+		      size_t size, int32_t *count)
+{
+	*count = kr_array(r, max, min_elem);
+	if (*count < 0) {
+		kreader_fail(r);
+		*count = 0;
+	}
+	if (*count == 0)
+		return NULL;
+	void *elems = calloc((size_t)*count, size);
+	if (!elems) {
+		kreader_fail(r);
+		*count = 0;
+	}
+	return elems;
 }
 
 void kr_tags(struct kreader *r)

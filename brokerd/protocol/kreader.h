@@ -71,6 +71,13 @@ struct kslice kr_nullable_bytes(struct kreader *r);
  * bytes each), fails the reader. */
 int32_t kr_array(struct kreader *r, int32_t max, size_t min_elem);
 
+/* A non-nullable array (kr_array's max and min_elem) whose elements the
+ * handler keeps: returns count zeroed elements of size bytes each (NULL
+ * when there are none), with *count set.  A null array or no memory fails
+ * the reader and gives *count 0. */
+void *kr_array_calloc(struct kreader *r, int32_t max, size_t min_elem,
+		      size_t size, int32_t *count);
+
 /* Skips a tagged-field section in flexible versions (no-op otherwise). */
 void kr_tags(struct kreader *r);
 

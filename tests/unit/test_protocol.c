@@ -300,6 +300,27 @@ START_TEST(test_kreader_array)
 }
 END_TEST
 
+/* The same cases for a non-nullable array with its elements: a null one
+ * fails too, and a failed read gives no elements. */
+START_TEST(test_kreader_array_calloc)
+{
+	const struct array_case *c = &array_cases[_i];
+	int ok = c->ok && c->count >= 0;
+	struct rd rd;
+	rd_init(&rd, c->bytes, c->flexible);
+	int32_t n = -2;
+	int64_t *elems = kr_array_calloc(&rd.r, c->max, c->min_elem,
+					 sizeof *elems, &n);
+	ck_assert_msg(kreader_failed(&rd.r) == !ok, "case %d (%s)", _i, c->bytes);
+	ck_assert_msg(n == (ok ? c->count : 0), "case %d: count %d", _i, n);
+	ck_assert_msg(!elems == !n, "case %d: elements", _i);
+	for (int32_t i = 0; i < n; i++)
+		ck_assert(elems[i] == 0);
+	free(elems);
+	vec_free(&rd.v);
+}
+END_TEST
+
 START_TEST(test_kreader_tags_and_sticky)
 {
 	/* two tagged fields: tag 0 with 1 byte, tag 5 with 2 bytes */
@@ -1445,6 +1466,8 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(tc, test_kreader_slices, 0,
 			    sizeof slice_cases / sizeof slice_cases[0]);
 	tcase_add_loop_test(tc, test_kreader_array, 0,
+			    sizeof array_cases / sizeof array_cases[0]);
+	tcase_add_loop_test(tc, test_kreader_array_calloc, 0,
 			    sizeof array_cases / sizeof array_cases[0]);
 	tcase_add_test(tc, test_kreader_tags_and_sticky);
 	suite_add_tcase(s, tc);
