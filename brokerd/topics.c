@@ -57,6 +57,18 @@ int topics_name_validate(const char *name, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+const struct topic *topics_find(struct kslice name)
+{
+	char err[300], buf[TOPIC_NAME_MAX + 1];
+	if (name.len < 0 ||
+	    topics_name_validate((const char *)name.p, (size_t)name.len, err,
+				 sizeof err))
+		return NULL;
+	memcpy(buf, name.p, (size_t)name.len);
+	buf[name.len] = '\0';
+	return catalog_topic_by_name(broker.catalog, buf);
+}
+
 /* Whether a and b differ only by '.' against '_' (Kafka refuses such pairs
  * because both map to the same metric name). */
 static int topics_name_collides(const char *a, const char *b)

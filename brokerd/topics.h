@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "brokerd/catalog/catalog.h"
+#include "brokerd/protocol/kreader.h"
 
 /* Upper bound on a topic's partition count (the bound of num.partitions). */
 #define TOPICS_PARTITIONS_MAX 100000
@@ -19,6 +20,10 @@
  * [a-zA-Z0-9._-], not "." or "..".  Returns 0, or
  * KERR_INVALID_TOPIC_EXCEPTION with err set to a message for the client. */
 int topics_name_validate(const char *name, size_t len, char *err, size_t errlen);
+
+/* The catalog topic a request names, or NULL (also for a null name or one
+ * that breaks the rules above: no such topic can exist). */
+const struct topic *topics_find(struct kslice name);
 
 /* Creates topic name with partitions partitions (-1: num.partitions) and
  * the explicitly set configs.  Checks the name, that neither it nor a name

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "brokerd/broker.h"
 #include "brokerd/catalog/catalog.h"
 #include "brokerd/groups/group.h"
 #include "brokerd/groups/group_args.h"
@@ -130,18 +129,6 @@ void commit_request_fail(struct commit_request *cr, int16_t err,
 	}
 }
 
-/* The catalog topic a request names, or NULL. */
-static const struct topic *commit_request_topic(struct kslice name)
-{
-	char err[300], buf[TOPIC_NAME_MAX + 1];
-	if (topics_name_validate((const char *)name.p, (size_t)name.len, err,
-				 sizeof err))
-		return NULL;
-	memcpy(buf, name.p, (size_t)name.len);
-	buf[name.len] = '\0';
-	return catalog_topic_by_name(broker.catalog, buf);
-}
-
 /* Opens the record in buf. */
 static void commit_request_begin(struct commit_request *cr,
 				 struct offset_buf *buf,
@@ -182,7 +169,7 @@ static int32_t commit_request_encode(struct commit_request *cr,
 	int32_t written = 0;
 	for (int32_t i = 0; i < cr->topic_count; i++) {
 		const struct commit_topic *ct = &cr->topics[i];
-		const struct topic *t = commit_request_topic(ct->name);
+		const struct topic *t = topics_find(ct->name);
 		int named = 0;
 		for (int32_t k = 0; k < ct->count; k++) {
 			struct commit_part *p = &cr->parts[ct->first + k];

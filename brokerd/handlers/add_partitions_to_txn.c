@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "brokerd/broker.h"
 #include "brokerd/catalog/catalog.h"
 #include "brokerd/groups/group_args.h"
 #include "brokerd/server/request.h"
@@ -128,18 +127,6 @@ static void apt_done(void *arg, int16_t err, int64_t producer_id, int16_t epoch)
 	request_complete(ctx->req);
 }
 
-/* The catalog topic a request names, or NULL. */
-static const struct topic *apt_topic_lookup(struct kslice name)
-{
-	char err[300], buf[TOPIC_NAME_MAX + 1];
-	if (name.len < 0 || topics_name_validate((const char *)name.p, (size_t)name.len,
-						 err, sizeof err))
-		return NULL;
-	memcpy(buf, name.p, (size_t)name.len);
-	buf[name.len] = '\0';
-	return catalog_topic_by_name(broker.catalog, buf);
-}
-
 /* Resolves a transaction's partitions and asks the coordinator. */
 static void apt_process(struct apt_txn *txn)
 {
@@ -163,7 +150,7 @@ static void apt_process(struct apt_txn *txn)
 	n = 0;
 	for (int32_t i = 0; i < txn->count; i++) {
 		const struct apt_topic *at = &ctx->topics[txn->first + i];
-		const struct topic *t = apt_topic_lookup(at->name);
+		const struct topic *t = topics_find(at->name);
 		for (int32_t k = 0; k < at->count; k++) {
 			struct apt_part *p = &ctx->parts[at->first + k];
 			if (!t || p->index < 0 || p->index >= t->partition_count) {

@@ -49,19 +49,6 @@ struct delete_records_topic {
 	struct delete_records_part *parts;
 };
 
-/* The catalog topic a request names, or NULL. */
-static const struct topic *delete_records_topic_find(struct kslice name)
-{
-	char err[300], buf[TOPIC_NAME_MAX + 1];
-	if (name.len < 0 ||
-	    topics_name_validate((const char *)name.p, (size_t)name.len, err,
-				 sizeof err))
-		return NULL; /* no such topic can exist */
-	memcpy(buf, name.p, (size_t)name.len);
-	buf[name.len] = '\0';
-	return catalog_topic_by_name(broker.catalog, buf);
-}
-
 /* Answers one partition of topic t (NULL: unknown); returns 1 when its log
  * start moved. */
 static int delete_records_partition(const struct topic *t,
@@ -155,7 +142,7 @@ int handle_delete_records(struct request *req)
 	kw_array(w, topic_count);                              /* Topics */
 	for (int32_t i = 0; i < topic_count; i++) {
 		struct delete_records_topic *dt = &topics[i];
-		const struct topic *t = delete_records_topic_find(dt->name);
+		const struct topic *t = topics_find(dt->name);
 		kw_string_len(w, dt->name.p, dt->name.len);    /* Name */
 		kw_array(w, dt->count);                        /* Partitions */
 		for (int32_t j = 0; j < dt->count; j++) {

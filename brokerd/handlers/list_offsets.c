@@ -168,19 +168,6 @@ list_offsets_partition(const struct topic *t, int32_t partition_index,
 	return res;
 }
 
-/* The catalog topic a request names, or NULL. */
-static const struct topic *list_offsets_topic(struct kslice name)
-{
-	char err[300], buf[TOPIC_NAME_MAX + 1];
-	if (name.len < 0 ||
-	    topics_name_validate((const char *)name.p, (size_t)name.len, err,
-				 sizeof err))
-		return NULL; /* no such topic can exist */
-	memcpy(buf, name.p, (size_t)name.len);
-	buf[name.len] = '\0';
-	return catalog_topic_by_name(broker.catalog, buf);
-}
-
 int handle_list_offsets(struct request *req)
 {
 	struct kreader *r = &req->r;
@@ -207,7 +194,7 @@ int handle_list_offsets(struct request *req)
 			kreader_fail(r); /* Partitions is not nullable */
 		if (kreader_failed(r))
 			break;
-		const struct topic *t = list_offsets_topic(name);
+		const struct topic *t = topics_find(name);
 		kw_string_len(w, name.p, name.len);       /* Name */
 		kw_array(w, part_count);                  /* Partitions */
 		for (int32_t j = 0; j < part_count && !kreader_failed(r); j++) {

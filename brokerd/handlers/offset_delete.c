@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "brokerd/broker.h"
 #include "brokerd/catalog/catalog.h"
 #include "brokerd/groups/group.h"
 #include "brokerd/groups/group_args.h"
@@ -80,18 +79,6 @@ static void offset_delete_done(void *arg, int err)
 	request_complete(ctx->req);
 }
 
-/* The catalog topic a request names, or NULL. */
-static const struct topic *offset_delete_topic(struct kslice name)
-{
-	char err[300], buf[TOPIC_NAME_MAX + 1];
-	if (topics_name_validate((const char *)name.p, (size_t)name.len, err,
-				 sizeof err))
-		return NULL;
-	memcpy(buf, name.p, (size_t)name.len);
-	buf[name.len] = '\0';
-	return catalog_topic_by_name(broker.catalog, buf);
-}
-
 /* Decides each partition and encodes the DELETE record for those that go;
  * returns how many do. */
 static int32_t offset_delete_encode(struct offset_delete_ctx *ctx,
@@ -100,7 +87,7 @@ static int32_t offset_delete_encode(struct offset_delete_ctx *ctx,
 	int32_t named = 0;
 	for (int32_t i = 0; i < ctx->topic_count; i++) {
 		const struct offset_delete_topic *dt = &ctx->topics[i];
-		const struct topic *t = offset_delete_topic(dt->name);
+		const struct topic *t = topics_find(dt->name);
 		int subscribed = t && g->state != GROUP_EMPTY &&
 				 group_subscribed_to(g, t->name);
 		int in_topic = 0;
