@@ -129,6 +129,13 @@ void commit_request_fail(struct commit_request *cr, int16_t err,
 	}
 }
 
+int commit_request_refuse(struct commit_request *cr, int16_t err)
+{
+	commit_request_fail(cr, err, 0);
+	commit_request_write(cr);
+	return REQ_DONE;
+}
+
 /* Opens the record in buf. */
 static void commit_request_begin(struct commit_request *cr,
 				 struct offset_buf *buf,

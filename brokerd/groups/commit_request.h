@@ -73,6 +73,10 @@ void commit_request_write(struct commit_request *cr);
 void commit_request_fail(struct commit_request *cr, int16_t err,
 			 int written_only);
 
+/* Answers at once with err on every partition (the checks before the
+ * partitions failed); returns REQ_DONE. */
+int commit_request_refuse(struct commit_request *cr, int16_t err);
+
 /* Encodes the partitions that pass as one record and submits it to the
  * offset store for group g, which done(cr, err) follows; returns
  * REQ_DEFERRED then.  Otherwise (none passes, the record is too big, the

@@ -72,11 +72,8 @@ int handle_offset_commit(struct request *req)
 							   mid, iid, &g);
 	free(mid);
 	free(iid);
-	if (err) {
-		commit_request_fail(cr, err, 0);
-		commit_request_write(cr);
-		return REQ_DONE;
-	}
+	if (err)
+		return commit_request_refuse(cr, err);
 	struct commit_record rec = {.retention_ms = retention_ms};
 	return commit_request_submit(cr, g, &rec, offset_commit_done);
 }

@@ -67,11 +67,8 @@ int handle_txn_offset_commit(struct request *req)
 	free(id);
 	free(mid);
 	free(iid);
-	if (err) {
-		commit_request_fail(cr, err, 0);
-		commit_request_write(cr);
-		return REQ_DONE;
-	}
+	if (err)
+		return commit_request_refuse(cr, err);
 	struct commit_record rec = {.txn = 1, .producer_id = producer_id,
 				    .retention_ms = -1};
 	return commit_request_submit(cr, g, &rec, toc_done);
