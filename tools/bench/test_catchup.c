@@ -16,6 +16,7 @@
 #include "tools/bench/mock.h"
 #include "tools/bench/record.h"
 #include "tools/bench/workload.h"
+#include "tests/unit/unit_main.h"
 
 static struct bench_opts opts = {
 	.topic = "catchup-test",
@@ -124,7 +125,7 @@ START_TEST(test_paced_only)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("catchup");
 	TCase *tc = tcase_create("mock");
@@ -133,9 +134,5 @@ int main(void)
 	tcase_add_test(tc, test_catchup_missing_topic);
 	tcase_add_test(tc, test_paced_only);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -19,6 +19,7 @@
 
 #include "tools/bench/compactstat.h"
 #include "common/errors.h"
+#include "tests/unit/unit_main.h"
 
 static const char status_json[] =
 	"{\"ok\":true,\"generation\":7,\"objstore\":{\"s3\":{\"gets\":11,\"puts\":3}},"
@@ -228,7 +229,7 @@ START_TEST(test_read)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("compactstat");
 	TCase *tc = tcase_create("compactstat");
@@ -237,9 +238,5 @@ int main(void)
 	tcase_add_test(tc, test_accumulate);
 	tcase_add_test(tc, test_read);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -14,6 +14,7 @@
 
 #include "tools/bench/disk.h"
 #include "common/errors.h"
+#include "tests/unit/unit_main.h"
 
 /* Entries in dir other than . and .. */
 static int dir_entries(const char *dir)
@@ -69,7 +70,7 @@ START_TEST(test_missing_dir)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("disk");
 	TCase *tc = tcase_create("core");
@@ -77,9 +78,5 @@ int main(void)
 	tcase_add_test(tc, test_probe);
 	tcase_add_test(tc, test_missing_dir);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

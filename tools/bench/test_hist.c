@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "tools/bench/hist.h"
+#include "tests/unit/unit_main.h"
 
 static struct hist *hist_new(void)
 {
@@ -103,7 +104,7 @@ START_TEST(test_merge)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("hist");
 	TCase *tc = tcase_create("core");
@@ -114,9 +115,5 @@ int main(void)
 	tcase_add_test(tc, test_uniform);
 	tcase_add_test(tc, test_merge);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

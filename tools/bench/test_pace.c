@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "tools/bench/pace.h"
+#include "tests/unit/unit_main.h"
 
 #define MS 1000000u
 
@@ -62,7 +63,7 @@ START_TEST(test_max)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("pace");
 	TCase *tc = tcase_create("core");
@@ -71,9 +72,5 @@ int main(void)
 	tcase_add_test(tc, test_burst_cap);
 	tcase_add_test(tc, test_max);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -11,6 +11,7 @@
 
 #include "tools/bench/procmem.h"
 #include "common/errors.h"
+#include "tests/unit/unit_main.h"
 
 static char path[64];
 
@@ -80,7 +81,7 @@ START_TEST(test_pidfile)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("procmem");
 	TCase *tc = tcase_create("core");
@@ -90,9 +91,5 @@ int main(void)
 	tcase_add_test(tc, test_self);
 	tcase_add_test(tc, test_pidfile);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tools/bench/rawget.h"
+#include "tests/unit/unit_main.h"
 
 static char root[] = "/tmp/test_rawget.XXXXXX";
 static char url[128];
@@ -95,7 +96,7 @@ START_TEST(test_errors)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("rawget");
 	TCase *tc = tcase_create("local");
@@ -104,9 +105,5 @@ int main(void)
 	tcase_add_test(tc, test_ranges);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tools/bench/record.h"
+#include "tests/unit/unit_main.h"
 
 #define SIZE 1024
 
@@ -77,7 +78,7 @@ START_TEST(test_check_verdicts)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("record");
 	TCase *tc = tcase_create("core");
@@ -85,9 +86,5 @@ int main(void)
 	tcase_add_test(tc, test_fill_deterministic);
 	tcase_add_test(tc, test_check_verdicts);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

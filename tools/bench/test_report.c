@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tools/bench/report.h"
+#include "tests/unit/unit_main.h"
 
 static struct bench_opts opts = {
 	.parts = BENCH_PART_DISK | BENCH_PART_BROKER | BENCH_PART_MOCK,
@@ -192,7 +193,7 @@ START_TEST(test_write_file)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("report");
 	TCase *tc = tcase_create("core");
@@ -202,9 +203,5 @@ int main(void)
 	tcase_add_test(tc, test_table);
 	tcase_add_test(tc, test_write_file);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

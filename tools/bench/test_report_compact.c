@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tools/bench/report_compact.h"
+#include "tests/unit/unit_main.h"
 
 static struct bench_opts opts = {
 	.parts = BENCH_PART_COMPACT,
@@ -218,7 +219,7 @@ START_TEST(test_json)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("report_compact");
 	TCase *tc = tcase_create("report");
@@ -227,9 +228,5 @@ int main(void)
 	tcase_add_test(tc, test_print);
 	tcase_add_test(tc, test_json);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -14,6 +14,7 @@
 
 #include "tools/bench/report.h"
 #include "tools/bench/report_s3.h"
+#include "tests/unit/unit_main.h"
 
 static struct bench_opts opts = {
 	.parts = BENCH_PART_FILL | BENCH_PART_CATCHUP,
@@ -136,7 +137,7 @@ START_TEST(test_raw_only)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("report_s3");
 	TCase *tc = tcase_create("report");
@@ -145,9 +146,5 @@ int main(void)
 	tcase_add_test(tc, test_print_and_json);
 	tcase_add_test(tc, test_raw_only);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

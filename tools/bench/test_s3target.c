@@ -13,6 +13,7 @@
 
 #include "tools/bench/s3target.h"
 #include "common/errors.h"
+#include "tests/unit/unit_main.h"
 
 static char path[] = "/tmp/test_s3target.XXXXXX";
 
@@ -66,15 +67,11 @@ START_TEST(test_s3_keys)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("s3target");
 	TCase *tc = tcase_create("config");
 	tcase_add_test(tc, test_s3_keys);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

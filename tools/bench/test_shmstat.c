@@ -16,6 +16,7 @@
 
 #include "tools/bench/shmstat.h"
 #include "common/errors.h"
+#include "tests/unit/unit_main.h"
 
 /* The names in segment order; slot i holds the value 1000 + i. */
 static const char *const names[] = {
@@ -142,16 +143,12 @@ START_TEST(test_refused)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("shmstat");
 	TCase *tc = tcase_create("segment");
 	tcase_add_test(tc, test_sample_by_name);
 	tcase_add_test(tc, test_refused);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

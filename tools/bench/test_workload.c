@@ -18,6 +18,7 @@
 #include "tools/bench/mock.h"
 #include "tools/bench/record.h"
 #include "tools/bench/workload.h"
+#include "tests/unit/unit_main.h"
 
 static struct bench_opts opts = {
 	.topic = "bench-test",
@@ -159,7 +160,7 @@ START_TEST(test_consumer_verdicts)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
 	Suite *s = suite_create("workload");
 	TCase *tc = tcase_create("mock");
@@ -168,9 +169,5 @@ int main(void)
 	tcase_add_test(tc, test_produce_refused);
 	tcase_add_test(tc, test_consumer_verdicts);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

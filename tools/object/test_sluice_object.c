@@ -17,8 +17,11 @@
 #include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/object_format.h"
+#include "tests/unit/scratch_dir.h"
+#include "tests/unit/unit_main.h"
 
-static char dir[] = "/tmp/sluice-object-test.XXXXXX";
+/* Each test's own scratch directory, made by setup(). */
+static char dir[256];
 static char tool[4096];
 
 /* Writes a valid RecordBatch of len bytes with count records from base. */
@@ -274,7 +277,7 @@ START_TEST(test_usage_and_config)
 }
 END_TEST
 
-/* Makes the temp directory and finds the tool. */
+/* Finds the tool and makes this test's scratch directory. */
 static void setup(void)
 {
 	const char *top = getenv("top_builddir");
@@ -283,17 +286,20 @@ static void setup(void)
 		top = getcwd(cwd, sizeof cwd);
 	snprintf(tool, sizeof tool, "%s/tools/object/sluice-object", top);
 	ck_assert_int_eq(access(tool, X_OK), 0);
+	scratch_dir_make(dir, sizeof dir, "object");
 }
 
-int main(void)
+/* Removes the scratch directory (the shared main() has no after-all hook). */
+static void teardown(void)
 {
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return EXIT_FAILURE;
-	}
+	scratch_dir_remove(dir);
+}
+
+Suite *unit_suite(void)
+{
 	Suite *s = suite_create("sluice-object");
 	TCase *tc = tcase_create("tool");
-	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_verify);
 	tcase_add_test(tc, test_dump);
@@ -301,13 +307,5 @@ int main(void)
 	tcase_add_test(tc, test_file_url);
 	tcase_add_test(tc, test_usage_and_config);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		failed++;
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
