@@ -174,6 +174,17 @@ static int16_t init_txn(struct client *c, const char *id, int32_t timeout,
 	return err;
 }
 
+/* Reads an answer's one topic with its one partition, which must be
+ * partition, up to and including the partition's ErrorCode; returns it. */
+static int16_t read_one_partition(struct kreader *r, int32_t partition)
+{
+	ck_assert_int_eq(kr_array(r, 10, 0), 1);
+	kr_string(r);
+	ck_assert_int_eq(kr_array(r, 10, 0), 1);
+	ck_assert_int_eq(kr_i32(r), partition);
+	return kr_i16(r);
+}
+
 /* AddPartitionsToTxn v3 of t1's partition; returns its error. */
 static int16_t add_partition(struct client *c, const char *id, int64_t pid, int16_t epoch,
 			     int32_t partition)
@@ -187,11 +198,7 @@ static int16_t add_partition(struct client *c, const char *id, int64_t pid, int1
 	struct kreader r;
 	kreader_init(&r, got.b, got.len, 1);
 	kr_i32(&r);
-	ck_assert_int_eq(kr_array(&r, 10, 0), 1);
-	kr_string(&r);
-	ck_assert_int_eq(kr_array(&r, 10, 0), 1);
-	ck_assert_int_eq(kr_i32(&r), partition);
-	int16_t err = kr_i16(&r);
+	int16_t err = read_one_partition(&r, partition);
 	ck_assert(!kreader_failed(&r));
 	vec_free(&got);
 	return err;
@@ -230,11 +237,7 @@ static int16_t produce(struct client *c, int32_t partition, const uint8_t *batch
 	client_recv(c, &got);
 	struct kreader r;
 	kreader_init(&r, got.b, got.len, 0);
-	ck_assert_int_eq(kr_array(&r, 10, 0), 1);
-	kr_string(&r);
-	ck_assert_int_eq(kr_array(&r, 10, 0), 1);
-	ck_assert_int_eq(kr_i32(&r), partition);
-	int16_t err = kr_i16(&r);
+	int16_t err = read_one_partition(&r, partition);
 	*base_offset = kr_i64(&r);
 	ck_assert(!kreader_failed(&r));
 	vec_free(&got);
@@ -250,6 +253,18 @@ static int16_t produce_batch(struct client *c, int32_t partition, int64_t pid,
 	int16_t err = produce(c, partition, b, len, offset);
 	free(b);
 	return err;
+}
+
+/* Opens a transaction of id on t1's partition: InitProducerId, then
+ * AddPartitionsToTxn and n records from sequence 0, each of which must
+ * succeed; sets the producer id and epoch. */
+static void open_txn(struct client *c, const char *id, int32_t timeout,
+		     int32_t partition, int n, int64_t *pid, int16_t *epoch)
+{
+	int64_t off;
+	ck_assert_int_eq(init_txn(c, id, timeout, pid, epoch), 0);
+	ck_assert_int_eq(add_partition(c, id, *pid, *epoch, partition), 0);
+	ck_assert_int_eq(produce_batch(c, partition, *pid, *epoch, 0, n, 1, &off), 0);
 }
 
 /* What a Fetch v4 answer says about t1's partition. */
@@ -277,11 +292,7 @@ static struct fetched fetch(struct client *c, int32_t partition, int64_t offset,
 	kreader_init(&r, got.b, got.len, 0);
 	struct fetched f = {0};
 	kr_i32(&r);
-	ck_assert_int_eq(kr_array(&r, 10, 0), 1);
-	kr_string(&r);
-	ck_assert_int_eq(kr_array(&r, 10, 0), 1);
-	ck_assert_int_eq(kr_i32(&r), partition);
-	f.error = kr_i16(&r);
+	f.error = read_one_partition(&r, partition);
 	f.hw = kr_i64(&r);
 	f.lso = kr_i64(&r);
 	f.aborted = kr_array(&r, 1000, 16);
@@ -306,56 +317,87 @@ static struct fetched fetch(struct client *c, int32_t partition, int64_t offset,
 
 /* ---- InitProducerId ---- */
 
+/* Idempotent producers, then transactional ids, over v0 and v1. */
+static const struct wire_call init_producer_id_v0_calls[] = {
+	/* idempotent producers: a new id each time, epoch 0 */
+	{API_InitProducerId, 0, "ffff 0000ea60", "00000000 0000 " PID0 " 0000"},
+	{API_InitProducerId, 1, "ffff 0000ea60", "00000000 0000 0000000100000001 0000"},
+	/* a transactional id */
+	{API_InitProducerId, 0, "s`tx-a` 0000ea60", "00000000 0000 0000000100000002 0000"},
+	{API_InitProducerId, 0, "s`tx-a` 0000ea60", "00000000 0000 0000000100000002 0001"},
+	/* an empty id; a timeout past transaction.max.timeout.ms */
+	{API_InitProducerId, 0, "s`` 0000ea60", "00000000 002a ffffffffffffffff ffff"},
+	{API_InitProducerId, 0, "s`tx-b` 7fffffff", "00000000 0032 ffffffffffffffff ffff"},
+	{API_InitProducerId, 0, "s`tx-b` 00000000", "00000000 0032 ffffffffffffffff ffff"},
+};
+
 START_TEST(test_init_producer_id_v0)
 {
 	struct client *c = client_new();
-	/* idempotent producers: a new id each time, epoch 0 */
-	client_call(c, API_InitProducerId, 0, "ffff 0000ea60",
-	     "00000000 0000 " PID0 " 0000");
-	client_call(c, API_InitProducerId, 1, "ffff 0000ea60",
-	     "00000000 0000 0000000100000001 0000");
-	/* a transactional id */
-	client_call(c, API_InitProducerId, 0, "s`tx-a` 0000ea60",
-	     "00000000 0000 0000000100000002 0000");
-	client_call(c, API_InitProducerId, 0, "s`tx-a` 0000ea60",
-	     "00000000 0000 0000000100000002 0001");
-	/* an empty id; a timeout past transaction.max.timeout.ms */
-	client_call(c, API_InitProducerId, 0, "s`` 0000ea60",
-	     "00000000 002a ffffffffffffffff ffff");
-	client_call(c, API_InitProducerId, 0, "s`tx-b` 7fffffff",
-	     "00000000 0032 ffffffffffffffff ffff");
-	client_call(c, API_InitProducerId, 0, "s`tx-b` 00000000",
-	     "00000000 0032 ffffffffffffffff ffff");
+	CLIENT_CALL_TABLE(c, init_producer_id_v0_calls);
 	client_free(c);
 }
 END_TEST
 
+/* v4's resume with a known producer id and epoch (KIP-360). */
+static const struct wire_call init_producer_id_v4_calls[] = {
+	{API_InitProducerId, 4, "00 0000ea60 ffffffffffffffff ffff 00",
+	 "00000000 0000 " PID0 " 0000 00"},
+	{API_InitProducerId, 4, "c`tx-a` 0000ea60 ffffffffffffffff ffff 00",
+	 "00000000 0000 0000000100000001 0000 00"},
+	/* resuming with the current pair bumps the epoch ... */
+	{API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0000 00",
+	 "00000000 0000 0000000100000001 0001 00"},
+	/* ... a retry of that bump is answered with the same epoch ... */
+	{API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0000 00",
+	 "00000000 0000 0000000100000001 0001 00"},
+	/* ... and an older pair is fenced */
+	{API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0005 00",
+	 "00000000 005a ffffffffffffffff ffff 00"},
+	{API_InitProducerId, 4, "c`tx-a` 0000ea60 00000000000000aa 0000 00",
+	 "00000000 005a ffffffffffffffff ffff 00"},
+	/* v3 does not know PRODUCER_FENCED */
+	{API_InitProducerId, 3, "c`tx-a` 0000ea60 00000000000000aa 0000 00",
+	 "00000000 002f ffffffffffffffff ffff 00"},
+};
+
 START_TEST(test_init_producer_id_v4)
 {
 	struct client *c = client_new();
-	client_call(c, API_InitProducerId, 4, "00 0000ea60 ffffffffffffffff ffff 00",
-	     "00000000 0000 " PID0 " 0000 00");
-	client_call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 ffffffffffffffff ffff 00",
-	     "00000000 0000 0000000100000001 0000 00");
-	/* resuming with the current pair bumps the epoch ... */
-	client_call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0000 00",
-	     "00000000 0000 0000000100000001 0001 00");
-	/* ... a retry of that bump is answered with the same epoch ... */
-	client_call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0000 00",
-	     "00000000 0000 0000000100000001 0001 00");
-	/* ... and an older pair is fenced */
-	client_call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 0000000100000001 0005 00",
-	     "00000000 005a ffffffffffffffff ffff 00");
-	client_call(c, API_InitProducerId, 4, "c`tx-a` 0000ea60 00000000000000aa 0000 00",
-	     "00000000 005a ffffffffffffffff ffff 00");
-	/* v3 does not know PRODUCER_FENCED */
-	client_call(c, API_InitProducerId, 3, "c`tx-a` 0000ea60 00000000000000aa 0000 00",
-	     "00000000 002f ffffffffffffffff ffff 00");
+	CLIENT_CALL_TABLE(c, init_producer_id_v4_calls);
 	client_free(c);
 }
 END_TEST
 
 /* ---- AddPartitionsToTxn ---- */
+
+/* After tx-a's InitProducerId: adds, a repeat, and the refusals. */
+static const struct wire_call add_partitions_v3_calls[] = {
+	{API_AddPartitionsToTxn, 3,
+	 "c`tx-a` " PID0 " 0000 02 c`t1` 03 00000000 00000001 00 00",
+	 "00000000 02 c`t1` 03 00000000 0000 00 00000001 0000 00 00 00"},
+	/* again: already in the transaction */
+	{API_AddPartitionsToTxn, 3,
+	 "c`tx-a` " PID0 " 0000 02 c`t1` 02 00000001 00 00",
+	 "00000000 02 c`t1` 02 00000001 0000 00 00 00"},
+	/* a partition that does not exist: nothing is added */
+	{API_AddPartitionsToTxn, 3,
+	 "c`tx-a` " PID0 " 0000 02 c`t1` 03 00000002 00000009 00 00",
+	 "00000000 02 c`t1` 03 00000002 0037 00 00000009 0003 00 00 00"},
+	/* a wrong epoch, an unknown id, an unknown producer id */
+	{API_AddPartitionsToTxn, 3,
+	 "c`tx-a` " PID0 " 0007 02 c`t1` 02 00000002 00 00",
+	 "00000000 02 c`t1` 02 00000002 005a 00 00 00"},
+	{API_AddPartitionsToTxn, 1,
+	 "s`tx-a` " PID0 " 0007 00000001 s`t1` 00000001 00000002",
+	 "00000000 00000001 s`t1` 00000001 00000002 002f"},
+	{API_AddPartitionsToTxn, 3,
+	 "c`nope` " PID0 " 0000 02 c`t1` 02 00000002 00 00",
+	 "00000000 02 c`t1` 02 00000002 0031 00 00 00"},
+	{API_AddPartitionsToTxn, 3,
+	 "c`tx-a` 0000000000000bad 0000 02 c`t1` 02 00000002 00 00",
+	 "00000000 02 c`t1` 02 00000002 0031 00 00 00"},
+};
 
 START_TEST(test_add_partitions_v3)
 {
@@ -364,30 +406,7 @@ START_TEST(test_add_partitions_v3)
 	int16_t epoch;
 	ck_assert_int_eq(init_txn(c, "tx-a", 60000, &pid, &epoch), 0);
 	ck_assert_int_eq(pid, 0x100000000ll);
-	client_call(c, API_AddPartitionsToTxn, 3,
-	     "c`tx-a` " PID0 " 0000 02 c`t1` 03 00000000 00000001 00 00",
-	     "00000000 02 c`t1` 03 00000000 0000 00 00000001 0000 00 00 00");
-	/* again: already in the transaction */
-	client_call(c, API_AddPartitionsToTxn, 3,
-	     "c`tx-a` " PID0 " 0000 02 c`t1` 02 00000001 00 00",
-	     "00000000 02 c`t1` 02 00000001 0000 00 00 00");
-	/* a partition that does not exist: nothing is added */
-	client_call(c, API_AddPartitionsToTxn, 3,
-	     "c`tx-a` " PID0 " 0000 02 c`t1` 03 00000002 00000009 00 00",
-	     "00000000 02 c`t1` 03 00000002 0037 00 00000009 0003 00 00 00");
-	/* a wrong epoch, an unknown id, an unknown producer id */
-	client_call(c, API_AddPartitionsToTxn, 3,
-	     "c`tx-a` " PID0 " 0007 02 c`t1` 02 00000002 00 00",
-	     "00000000 02 c`t1` 02 00000002 005a 00 00 00");
-	client_call(c, API_AddPartitionsToTxn, 1,
-	     "s`tx-a` " PID0 " 0007 00000001 s`t1` 00000001 00000002",
-	     "00000000 00000001 s`t1` 00000001 00000002 002f");
-	client_call(c, API_AddPartitionsToTxn, 3,
-	     "c`nope` " PID0 " 0000 02 c`t1` 02 00000002 00 00",
-	     "00000000 02 c`t1` 02 00000002 0031 00 00 00");
-	client_call(c, API_AddPartitionsToTxn, 3,
-	     "c`tx-a` 0000000000000bad 0000 02 c`t1` 02 00000002 00 00",
-	     "00000000 02 c`t1` 02 00000002 0031 00 00 00");
+	CLIENT_CALL_TABLE(c, add_partitions_v3_calls);
 	client_free(c);
 }
 END_TEST
@@ -420,6 +439,47 @@ END_TEST
 
 /* ---- a transaction end to end ---- */
 
+/* While tx-a's transaction is open (test_commit_end_to_end). */
+static const struct wire_call commit_open_calls[] = {
+	/* offsets of a group in the transaction */
+	{API_TxnOffsetCommit, 0,
+	 "s`tx-a` s`grp` " PID0 " 0000 00000001 s`t1` 00000001 00000000 000000000000002a ffff",
+	 "00000000 00000001 s`t1` 00000001 00000000 0030"},
+	{API_AddOffsetsToTxn, 0, "s`tx-a` " PID0 " 0000 s`grp`", "00000000 0000"},
+	{API_TxnOffsetCommit, 0,
+	 "s`tx-a` s`grp` " PID0 " 0000 00000001 s`t1` 00000001 00000000 000000000000002a ffff",
+	 "00000000 00000001 s`t1` 00000001 00000000 0000"},
+	{API_TxnOffsetCommit, 3,
+	 "c`tx-a` c`grp` " PID0 " 0000 ffffffff c`` 00 02 c`t1` 02 00000001 000000000000002b ffffffff 00 00 00 00",
+	 "00000000 02 c`t1` 02 00000001 0000 00 00 00"},
+	/* a fenced epoch */
+	{API_TxnOffsetCommit, 0,
+	 "s`tx-a` s`grp` " PID0 " 0009 00000001 s`t1` 00000001 00000000 000000000000002a ffff",
+	 "00000000 00000001 s`t1` 00000001 00000000 002f"},
+	/* pending: not committed yet, unstable for RequireStable */
+	{API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000000 00 01 00",
+	 "00000000 02 c`t1` 02 00000000 ffffffffffffffff ffffffff 01 0058 00 00 0000 00"},
+	{API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000000 00 00 00",
+	 "00000000 02 c`t1` 02 00000000 ffffffffffffffff ffffffff 01 0000 00 00 0000 00"},
+	/* ListTransactions and DescribeTransactions see it open */
+	{API_ListTransactions, 1, "02 c`Ongoing` 01 ffffffffffffffff 00",
+	 "00000000 0000 01 02 c`tx-a` " PID0 " c`Ongoing` 00 00"},
+	{API_ListTransactions, 0, "03 c`Ongoing` c`Bogus` 02 00000000000000aa 00",
+	 "00000000 0000 02 c`Bogus` 01 00"},
+	{API_DescribeTransactions, 0, "02 c`nope` 00",
+	 "00000000 02 0069 c`nope` c`` 00000000 ffffffffffffffff ffffffffffffffff ffff 01 00 00"},
+};
+
+/* After tx-a committed: a fenced epoch in EndTxn v1 and v2, an unknown
+ * id, and the state ListTransactions shows. */
+static const struct wire_call commit_ended_calls[] = {
+	{API_EndTxn, 1, "s`tx-a` " PID0 " 0003 01", "00000000 002f"},
+	{API_EndTxn, 2, "s`tx-a` " PID0 " 0003 01", "00000000 005a"},
+	{API_EndTxn, 0, "s`nope` " PID0 " 0000 01", "00000000 0031"},
+	{API_ListTransactions, 0, "01 01 00",
+	 "00000000 0000 01 02 c`tx-a` " PID0 " c`CompleteCommit` 00 00"},
+};
+
 START_TEST(test_commit_end_to_end)
 {
 	struct client *c = client_new();
@@ -445,35 +505,7 @@ START_TEST(test_commit_end_to_end)
 	ck_assert_int_eq(f.records, 5);
 	ck_assert_int_eq(f.aborted, -1);
 
-	/* offsets of a group in the transaction */
-	client_call(c, API_TxnOffsetCommit, 0,
-	     "s`tx-a` s`grp` " PID0 " 0000 00000001 s`t1` 00000001 00000000 000000000000002a ffff",
-	     "00000000 00000001 s`t1` 00000001 00000000 0030");
-	client_call(c, API_AddOffsetsToTxn, 0, "s`tx-a` " PID0 " 0000 s`grp`", "00000000 0000");
-	client_call(c, API_TxnOffsetCommit, 0,
-	     "s`tx-a` s`grp` " PID0 " 0000 00000001 s`t1` 00000001 00000000 000000000000002a ffff",
-	     "00000000 00000001 s`t1` 00000001 00000000 0000");
-	client_call(c, API_TxnOffsetCommit, 3,
-	     "c`tx-a` c`grp` " PID0 " 0000 ffffffff c`` 00 02 c`t1` 02 00000001 000000000000002b ffffffff 00 00 00 00",
-	     "00000000 02 c`t1` 02 00000001 0000 00 00 00");
-	/* a fenced epoch */
-	client_call(c, API_TxnOffsetCommit, 0,
-	     "s`tx-a` s`grp` " PID0 " 0009 00000001 s`t1` 00000001 00000000 000000000000002a ffff",
-	     "00000000 00000001 s`t1` 00000001 00000000 002f");
-	/* pending: not committed yet, unstable for RequireStable */
-	client_call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000000 00 01 00",
-	     "00000000 02 c`t1` 02 00000000 ffffffffffffffff ffffffff 01 0058 00 00 0000 00");
-	client_call(c, API_OffsetFetch, 7, "c`grp` 02 c`t1` 02 00000000 00 00 00",
-	     "00000000 02 c`t1` 02 00000000 ffffffffffffffff ffffffff 01 0000 00 00 0000 00");
-
-	/* ListTransactions and DescribeTransactions see it open */
-	client_call(c, API_ListTransactions, 1,
-	     "02 c`Ongoing` 01 ffffffffffffffff 00",
-	     "00000000 0000 01 02 c`tx-a` " PID0 " c`Ongoing` 00 00");
-	client_call(c, API_ListTransactions, 0, "03 c`Ongoing` c`Bogus` 02 00000000000000aa 00",
-	     "00000000 0000 02 c`Bogus` 01 00");
-	client_call(c, API_DescribeTransactions, 0, "02 c`nope` 00",
-	     "00000000 02 0069 c`nope` c`` 00000000 ffffffffffffffff ffffffffffffffff ffff 01 00 00");
+	CLIENT_CALL_TABLE(c, commit_open_calls);
 
 	ck_assert_int_eq(end_txn(c, "tx-a", pid, epoch, 1), 0);
 	f = fetch(c, 0, 0, 1);
@@ -491,11 +523,7 @@ START_TEST(test_commit_end_to_end)
 	/* a retried EndTxn; the wrong end; a fenced epoch in v1 and v2 */
 	ck_assert_int_eq(end_txn(c, "tx-a", pid, epoch, 1), 0);
 	ck_assert_int_eq(end_txn(c, "tx-a", pid, epoch, 0), KERR_INVALID_TXN_STATE);
-	client_call(c, API_EndTxn, 1, "s`tx-a` " PID0 " 0003 01", "00000000 002f");
-	client_call(c, API_EndTxn, 2, "s`tx-a` " PID0 " 0003 01", "00000000 005a");
-	client_call(c, API_EndTxn, 0, "s`nope` " PID0 " 0000 01", "00000000 0031");
-	client_call(c, API_ListTransactions, 0, "01 01 00",
-	     "00000000 0000 01 02 c`tx-a` " PID0 " c`CompleteCommit` 00 00");
+	CLIENT_CALL_TABLE(c, commit_ended_calls);
 	client_free(c);
 }
 END_TEST
@@ -535,6 +563,50 @@ END_TEST
 
 /* ---- idempotence over the wire ---- */
 
+/* A batch the idempotent producer sends, and the answer it must get. */
+struct idem_produce {
+	int16_t epoch;
+	int32_t seq;
+	int n;                  /* records */
+	int16_t error;
+	int64_t offset;         /* ANY_OFFSET: not checked */
+};
+#define ANY_OFFSET INT64_MIN
+
+/* Produces each row's batch to t1's partition as producer pid. */
+static void produce_rows(struct client *c, int32_t partition, int64_t pid,
+			 const struct idem_produce *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct idem_produce *r = &rows[i];
+		int64_t off;
+		int16_t err = produce_batch(c, partition, pid, r->epoch, r->seq, r->n, 0, &off);
+		ck_assert_msg(err == r->error, "row %zu: error %d, want %d", i, err, r->error);
+		if (r->offset != ANY_OFFSET)
+			ck_assert_msg(off == r->offset, "row %zu: offset %lld, want %lld", i,
+				      (long long)off, (long long)r->offset);
+	}
+}
+
+static const struct idem_produce idem_first_run[] = {
+	{0, 0, 5, 0, 0},
+	{0, 5, 5, 0, 5},
+	/* a retry: the first offsets again, nothing written */
+	{0, 0, 5, 0, 0},
+	{0, 5, 5, 0, 5},
+	/* a gap, a stale epoch after a new one */
+	{0, 11, 1, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, -1},
+	{1, 0, 1, 0, ANY_OFFSET},
+	{0, 10, 1, KERR_INVALID_PRODUCER_EPOCH, ANY_OFFSET},
+};
+
+/* After a restart: retries are still recognised and sequences continue. */
+static const struct idem_produce idem_after_restart[] = {
+	{1, 0, 1, 0, 10},
+	{1, 1, 2, 0, 11},
+	{1, 5, 2, KERR_OUT_OF_ORDER_SEQUENCE_NUMBER, ANY_OFFSET},
+};
+
 START_TEST(test_idempotent_produce)
 {
 	struct client *c = client_new();
@@ -543,22 +615,8 @@ START_TEST(test_idempotent_produce)
 	client_recv(c, &got);
 	vec_free(&got);
 	int64_t pid = 0x100000000ll, off;
-	ck_assert_int_eq(produce_batch(c, 2, pid, 0, 0, 5, 0, &off), 0);
-	ck_assert_int_eq(off, 0);
-	ck_assert_int_eq(produce_batch(c, 2, pid, 0, 5, 5, 0, &off), 0);
-	ck_assert_int_eq(off, 5);
-	/* a retry: the first offsets again, nothing written */
-	ck_assert_int_eq(produce_batch(c, 2, pid, 0, 0, 5, 0, &off), 0);
-	ck_assert_int_eq(off, 0);
-	ck_assert_int_eq(produce_batch(c, 2, pid, 0, 5, 5, 0, &off), 0);
-	ck_assert_int_eq(off, 5);
-	/* a gap, a stale epoch after a new one */
-	ck_assert_int_eq(produce_batch(c, 2, pid, 0, 11, 1, 0, &off),
-			 KERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
-	ck_assert_int_eq(off, -1);
-	ck_assert_int_eq(produce_batch(c, 2, pid, 1, 0, 1, 0, &off), 0);
-	ck_assert_int_eq(produce_batch(c, 2, pid, 0, 10, 1, 0, &off),
-			 KERR_INVALID_PRODUCER_EPOCH);
+	produce_rows(c, 2, pid, idem_first_run,
+		     sizeof idem_first_run / sizeof idem_first_run[0]);
 	struct fetched f = fetch(c, 2, 0, 0);
 	ck_assert_int_eq(f.hw, 11);
 	ck_assert_int_eq(f.records, 11);
@@ -568,12 +626,8 @@ START_TEST(test_idempotent_produce)
 	client_free(c);
 	eos_restart();
 	c = client_new();
-	ck_assert_int_eq(produce_batch(c, 2, pid, 1, 0, 1, 0, &off), 0);
-	ck_assert_int_eq(off, 10);
-	ck_assert_int_eq(produce_batch(c, 2, pid, 1, 1, 2, 0, &off), 0);
-	ck_assert_int_eq(off, 11);
-	ck_assert_int_eq(produce_batch(c, 2, pid, 1, 5, 2, 0, &off),
-			 KERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+	produce_rows(c, 2, pid, idem_after_restart,
+		     sizeof idem_after_restart / sizeof idem_after_restart[0]);
 	/* a second restart reads the snapshot the first one wrote */
 	client_free(c);
 	eos_restart();
@@ -594,11 +648,9 @@ END_TEST
 START_TEST(test_state_survives_restart)
 {
 	struct client *c = client_new();
-	int64_t pid, off;
+	int64_t pid;
 	int16_t epoch;
-	ck_assert_int_eq(init_txn(c, "tx-a", 60000, &pid, &epoch), 0);
-	ck_assert_int_eq(add_partition(c, "tx-a", pid, epoch, 3), 0);
-	ck_assert_int_eq(produce_batch(c, 3, pid, epoch, 0, 2, 1, &off), 0);
+	open_txn(c, "tx-a", 60000, 3, 2, &pid, &epoch);
 	client_call(c, API_AddOffsetsToTxn, 3, "c`tx-a` " PID0 " 0000 c`grp` 00", "00000000 0000 00");
 	client_call(c, API_TxnOffsetCommit, 0,
 	     "s`tx-a` s`grp` " PID0 " 0000 00000001 s`t1` 00000001 00000003 0000000000000007 ffff",
@@ -629,9 +681,7 @@ START_TEST(test_timeout_aborts_and_fences)
 	struct client *c = client_new();
 	int64_t pid, off;
 	int16_t epoch;
-	ck_assert_int_eq(init_txn(c, "tx-a", 100, &pid, &epoch), 0);
-	ck_assert_int_eq(add_partition(c, "tx-a", pid, epoch, 0), 0);
-	ck_assert_int_eq(produce_batch(c, 0, pid, epoch, 0, 2, 1, &off), 0);
+	open_txn(c, "tx-a", 100, 0, 2, &pid, &epoch);
 	loop_for(150);
 	txn_scan();
 	loop_for(100);
@@ -658,9 +708,7 @@ START_TEST(test_new_instance_aborts_open_transaction)
 	struct client *c = client_new();
 	int64_t pid, pid2, off;
 	int16_t epoch, epoch2;
-	ck_assert_int_eq(init_txn(c, "tx-a", 60000, &pid, &epoch), 0);
-	ck_assert_int_eq(add_partition(c, "tx-a", pid, epoch, 0), 0);
-	ck_assert_int_eq(produce_batch(c, 0, pid, epoch, 0, 2, 1, &off), 0);
+	open_txn(c, "tx-a", 60000, 0, 2, &pid, &epoch);
 	/* the new instance is told to retry while the old transaction is
 	 * aborted with a fencing epoch */
 	ck_assert_int_eq(init_txn(c, "tx-a", 60000, &pid2, &epoch2),
@@ -698,10 +746,8 @@ START_TEST(test_crash_after_prepare_commit)
 	struct client *c = client_new();
 	int64_t pid, off;
 	int16_t epoch;
-	ck_assert_int_eq(init_txn(c, "tx-a", 60000, &pid, &epoch), 0);
-	ck_assert_int_eq(add_partition(c, "tx-a", pid, epoch, 0), 0);
+	open_txn(c, "tx-a", 60000, 0, 2, &pid, &epoch);
 	ck_assert_int_eq(add_partition(c, "tx-a", pid, epoch, 2), 0);
-	ck_assert_int_eq(produce_batch(c, 0, pid, epoch, 0, 2, 1, &off), 0);
 	ck_assert_int_eq(produce_batch(c, 2, pid, epoch, 0, 3, 1, &off), 0);
 	client_call(c, API_AddOffsetsToTxn, 0, "s`tx-a` " PID0 " 0000 s`grp`", "00000000 0000");
 	client_call(c, API_TxnOffsetCommit, 0,

@@ -174,15 +174,35 @@ void client_expect_none(struct client *c, int ms)
 		      c->corr);
 }
 
-/* A request and its expected answer (want built before the request). */
-void client_call(struct client *c, int16_t key, int16_t ver, const char *body,
-		 const char *want_text)
+/* A request and its expected answer (want built before the request);
+ * what names the call in a failure. */
+static void client_call_named(struct client *c, const char *what, int16_t key,
+			      int16_t ver, const char *body, const char *want_text)
 {
 	struct vec want = {0};
 	vec_add(&want, want_text);
 	client_send(c, key, ver, body);
-	char what[64];
-	snprintf(what, sizeof what, "ApiKey %d v%d", key, ver);
 	client_expect_vec(c, what, &want);
 	vec_free(&want);
+}
+
+/* A request and its expected answer (want built before the request). */
+void client_call(struct client *c, int16_t key, int16_t ver, const char *body,
+		 const char *want_text)
+{
+	char what[64];
+	snprintf(what, sizeof what, "ApiKey %d v%d", key, ver);
+	client_call_named(c, what, key, ver, body, want_text);
+}
+
+/* Each row's call in order. */
+void client_call_rows(struct client *c, const struct wire_call *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char what[64];
+		snprintf(what, sizeof what, "row %zu: ApiKey %d v%d", i, rows[i].key,
+			 rows[i].ver);
+		client_call_named(c, what, rows[i].key, rows[i].ver, rows[i].body,
+				  rows[i].want);
+	}
 }

@@ -10,6 +10,7 @@
 #ifndef SLUICE_TEST_WIRE_CLIENT_H
 #define SLUICE_TEST_WIRE_CLIENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tests/unit/byte_vec.h"
@@ -53,5 +54,18 @@ void client_expect_none(struct client *c, int ms);
  * request is sent). */
 void client_call(struct client *c, int16_t key, int16_t ver, const char *body,
 		 const char *want_text);
+
+/* One row of a table of calls: a request and the answer it must get. */
+struct wire_call {
+	int16_t key;
+	int16_t ver;
+	const char *body;       /* vector text */
+	const char *want;       /* vector text */
+};
+
+/* Makes the calls in order, as client_call does; a failure names the row. */
+void client_call_rows(struct client *c, const struct wire_call *rows, size_t n);
+#define CLIENT_CALL_TABLE(c, rows) \
+	client_call_rows((c), (rows), sizeof(rows) / sizeof((rows)[0]))
 
 #endif
