@@ -343,6 +343,64 @@ static int32_t group_form_one(struct client *c, const char *group, int session,
 	return a.generation;
 }
 
+/* a forms group alone (group_form_one, 30 s session), then b, with a
+ * session of b_session ms, starts joining it and so a rebalance;
+ * returns a's generation. */
+static int32_t group_second_joins(struct client *a, char *ma, struct client *b,
+				  char *mb, const char *group, int b_session)
+{
+	int32_t gen = group_form_one(a, group, 30000, ma);
+	join_start(b, group, b_session, 30000, NULL, mb);
+	return gen;
+}
+
+/* The leader a rejoins the rebalance b started; both JoinGroup answers. */
+static void group_rejoin(struct client *a, const char *ma, struct client *b,
+			 const char *group, struct join_answer *ja,
+			 struct join_answer *jb)
+{
+	join_send_v5(a, group, 30000, 30000, ma, "ffff");
+	*ja = join_recv(a, 5);
+	*jb = join_recv(b, 5);
+}
+
+/* The follower syncs, then the leader with the assignments (vector
+ * text); both answers must be success. */
+static void sync_pair(const char *group, int32_t generation, struct client *leader,
+		      const char *leader_id, const char *leader_instance,
+		      const char *assignments, struct client *follower,
+		      const char *follower_id)
+{
+	sync_send(follower, group, generation, follower_id, NULL, NULL);
+	sync_send(leader, group, generation, leader_id, leader_instance, assignments);
+	ck_assert_int_eq(sync_recv(leader, NULL, 0), 0);
+	ck_assert_int_eq(sync_recv(follower, NULL, 0), 0);
+}
+
+/* Sends a JoinGroup v3 to v5 of a group with session and rebalance
+ * timeouts of 30 s; rest is the vector text after MemberId. */
+static void join_send(struct client *c, int16_t ver, const char *group,
+		      const char *member, const char *rest)
+{
+	char *body;
+	ck_assert_int_ge(asprintf(&body, "s`%s` 00007530 00007530 s`%s` %s", group,
+				  member, rest), 0);
+	client_send(c, API_JoinGroup, ver, body);
+	free(body);
+}
+
+/* A new dynamic member's join (join_send): MEMBER_ID_REQUIRED must come
+ * first; the second JoinGroup, with the id given, is left waiting. */
+static void join_dynamic(struct client *c, int16_t ver, const char *group,
+			 const char *rest, char *member_out)
+{
+	join_send(c, ver, group, "", rest);
+	struct join_answer a = join_recv(c, ver);
+	ck_assert_int_eq(a.error, KERR_MEMBER_ID_REQUIRED);
+	strcpy(member_out, a.member_id);
+	join_send(c, ver, group, member_out, rest);
+}
+
 /* ---- JoinGroup / SyncGroup golden vectors ---- */
 
 START_TEST(test_join_group_v0)
@@ -484,8 +542,8 @@ START_TEST(test_rebalance_two_members)
 	ck_assert_str_eq(describe_state(a, "g", &n), "PreparingRebalance");
 	ck_assert_int_eq(n, 2);
 	/* a rejoins with its id: both answers come, a still leads */
-	join_send_v5(a, "g", 30000, 30000, ma, "ffff");
-	struct join_answer ja = join_recv(a, 5), jb = join_recv(b, 5);
+	struct join_answer ja, jb;
+	group_rejoin(a, ma, b, "g", &ja, &jb);
 	ck_assert_int_eq(ja.error, 0);
 	ck_assert_int_eq(jb.error, 0);
 	ck_assert_int_eq(ja.generation, 2);
@@ -536,18 +594,13 @@ START_TEST(test_session_timeout)
 {
 	struct client *a = client_new(), *b = client_new();
 	char ma[128], mb[128];
-	group_form_one(a, "g", 30000, ma);
 	/* b joins with a short session; a rejoins; both sync */
-	join_start(b, "g", 100, 30000, NULL, mb);
-	join_send_v5(a, "g", 30000, 30000, ma, "ffff");
-	struct join_answer ja = join_recv(a, 5);
-	join_recv(b, 5);
-	sync_send(b, "g", ja.generation, mb, NULL, NULL);
+	group_second_joins(a, ma, b, mb, "g", 100);
+	struct join_answer ja, jb;
+	group_rejoin(a, ma, b, "g", &ja, &jb);
 	char assign[512];
 	snprintf(assign, sizeof assign, "00000001 s`%s` 00000002 `A2`", ma);
-	sync_send(a, "g", ja.generation, ma, NULL, assign);
-	ck_assert_int_eq(sync_recv(a, NULL, 0), 0);
-	ck_assert_int_eq(sync_recv(b, NULL, 0), 0);
+	sync_pair("g", ja.generation, a, ma, NULL, assign, b, mb);
 
 	/* b stops heartbeating: after its 100 ms session it is removed and
 	 * a is told to rejoin */
@@ -640,10 +693,7 @@ START_TEST(test_static_member)
 	char assign[512];
 	snprintf(assign, sizeof assign, "00000002 s`%s` 00000002 `SA` s`%s` 00000002 `SB`",
 		 ma, mb);
-	sync_send(b, "gs", gen, mb, NULL, NULL);
-	sync_send(a, "gs", gen, ma, "inst-a", assign);
-	ck_assert_int_eq(sync_recv(a, NULL, 0), 0);
-	ck_assert_int_eq(sync_recv(b, NULL, 0), 0);
+	sync_pair("gs", gen, a, ma, "inst-a", assign, b, mb);
 	(void)jb;
 
 	/* inst-a restarts (a new process: no member id): it gets a new id,
@@ -700,34 +750,17 @@ END_TEST
 START_TEST(test_protocol_selection)
 {
 	struct client *a = client_new(), *b = client_new(), *c = client_new();
-	const char *both_ab = "00000002 s`range` 00000001 01 s`roundrobin` 00000001 02";
-	const char *both_ba = "00000002 s`roundrobin` 00000001 03 s`range` 00000001 04";
 	/* the initial delay lets b into the first generation */
 	cfg.group_initial_rebalance_delay_ms = 100;
 	/* v4: v5's fields without GroupInstanceId */
-	char *body;
-	ck_assert_int_ge(asprintf(&body, "s`gp` 00007530 00007530 s`` s`consumer` %s",
-				  both_ab), 0);
-	client_send(a, API_JoinGroup, 4, body);
-	free(body);
-	struct join_answer ja = join_recv(a, 4);
-	ck_assert_int_eq(ja.error, KERR_MEMBER_ID_REQUIRED);
-	ck_assert_int_ge(asprintf(&body, "s`gp` 00007530 00007530 s`%s` s`consumer` %s",
-				  ja.member_id, both_ab), 0);
-	client_send(a, API_JoinGroup, 4, body);
-	free(body);
-	ck_assert_int_ge(asprintf(&body, "s`gp` 00007530 00007530 s`` s`consumer` %s", both_ba), 0);
-	client_send(b, API_JoinGroup, 4, body);
-	free(body);
-	struct join_answer jb = join_recv(b, 4);
-	ck_assert_int_eq(jb.error, KERR_MEMBER_ID_REQUIRED);
-	ck_assert_int_ge(asprintf(&body, "s`gp` 00007530 00007530 s`%s` s`consumer` %s",
-				  jb.member_id, both_ba), 0);
-	client_send(b, API_JoinGroup, 4, body);
-	free(body);
+	const char *rest_a = "s`consumer` 00000002 s`range` 00000001 01 s`roundrobin` 00000001 02";
+	const char *rest_b = "s`consumer` 00000002 s`roundrobin` 00000001 03 s`range` 00000001 04";
+	char ma[128], mb[128];
+	join_dynamic(a, 4, "gp", rest_a, ma);
+	join_dynamic(b, 4, "gp", rest_b, mb);
 	/* one vote each: the tie goes to the first member's preference */
-	ja = join_recv(a, 4);
-	jb = join_recv(b, 4);
+	struct join_answer ja = join_recv(a, 4);
+	struct join_answer jb = join_recv(b, 4);
 	ck_assert_int_eq(ja.generation, 1);
 	vec_var_set("ma", ja.member_id);
 	vec_var_set("mb", jb.member_id);
@@ -743,10 +776,7 @@ START_TEST(test_protocol_selection)
 	/* the protocol chosen, seen by DescribeGroups once stable */
 	char assign[512];
 	snprintf(assign, sizeof assign, "00000000");
-	sync_send(b, "gp", 1, jb.member_id, NULL, NULL);
-	sync_send(a, "gp", 1, ja.member_id, NULL, assign);
-	ck_assert_int_eq(sync_recv(a, NULL, 0), 0);
-	ck_assert_int_eq(sync_recv(b, NULL, 0), 0);
+	sync_pair("gp", 1, a, ja.member_id, NULL, assign, b, jb.member_id);
 	client_call(c, API_DescribeGroups, 0, "00000001 s`gp`",
 	     "00000001 0000 s`gp` s`Stable` s`consumer` s`range`"
 	     " 00000002"
@@ -754,19 +784,10 @@ START_TEST(test_protocol_selection)
 	     "  s{mb} s`unit-test` s`/127.0.0.1` 00000001 04 00000000");
 	/* a third member offering only roundrobin: roundrobin is all that
 	 * is common, so it is chosen */
-	ck_assert_int_ge(asprintf(&body, "s`gp` 00007530 00007530 s`` s`consumer` "
-					 "00000001 s`roundrobin` 00000001 05"), 0);
-	client_send(c, API_JoinGroup, 3, body);
-	free(body);
+	join_send(c, 3, "gp", "", "s`consumer` 00000001 s`roundrobin` 00000001 05");
 	ck_assert_int_eq(heartbeat(a, "gp", 1, ja.member_id, NULL), KERR_REBALANCE_IN_PROGRESS);
-	ck_assert_int_ge(asprintf(&body, "s`gp` 00007530 00007530 s`%s` s`consumer` %s",
-				  ja.member_id, both_ab), 0);
-	client_send(a, API_JoinGroup, 4, body);
-	free(body);
-	ck_assert_int_ge(asprintf(&body, "s`gp` 00007530 00007530 s`%s` s`consumer` %s",
-				  jb.member_id, both_ba), 0);
-	client_send(b, API_JoinGroup, 4, body);
-	free(body);
+	join_send(a, 4, "gp", ja.member_id, rest_a);
+	join_send(b, 4, "gp", jb.member_id, rest_b);
 	struct vec got;
 	client_recv(c, &got);
 	struct kreader r;
@@ -785,33 +806,35 @@ START_TEST(test_protocol_selection)
 }
 END_TEST
 
+/* Joins refused, and SyncGroup and Heartbeat of unknown groups. */
+static const struct wire_call join_errors_calls[] = {
+	/* session timeout outside [group.min, group.max] */
+	{API_JoinGroup, 5, "s`ge` 00000005 00007530 s`` ffff s`consumer` 00000001 s`range` 00000000",
+	 "00000000 001a ffffffff s`` s`` s`` 00000000"},
+	/* empty group id */
+	{API_JoinGroup, 5, "s`` 00007530 00007530 s`` ffff s`consumer` 00000001 s`range` 00000000",
+	 "00000000 0018 ffffffff s`` s`` s`` 00000000"},
+	/* a member id the coordinator never gave, for a group it does not
+	 * know: UNKNOWN_MEMBER_ID, echoing the id */
+	{API_JoinGroup, 5, "s`ge` 00007530 00007530 s`nobody` ffff s`consumer` 00000001 s`range` 00000000",
+	 "00000000 0019 ffffffff s`` s`` s`nobody` 00000000"},
+	/* no protocol at all */
+	{API_JoinGroup, 5, "s`ge` 00007530 00007530 s`` ffff s`consumer` 00000000",
+	 "00000000 0017 ffffffff s`` s`` s`` 00000000"},
+	/* SyncGroup and Heartbeat for a group that does not exist */
+	{API_SyncGroup, 3, "s`none` 00000001 s`x` ffff 00000000",
+	 "00000000 0019 00000000"},
+	{API_Heartbeat, 0, "s`none` 00000001 s`x`",
+	 "0019"},
+	/* a group id with a NUL byte */
+	{API_Heartbeat, 4, "05 `ab` 00 `c` 00000001 02 `x` 00 00",
+	 "00000000 0018 00"},
+};
+
 START_TEST(test_join_errors)
 {
 	struct client *c = client_new();
-	/* session timeout outside [group.min, group.max] */
-	client_call(c, API_JoinGroup, 5,
-	     "s`ge` 00000005 00007530 s`` ffff s`consumer` 00000001 s`range` 00000000",
-	     "00000000 001a ffffffff s`` s`` s`` 00000000");
-	/* empty group id */
-	client_call(c, API_JoinGroup, 5,
-	     "s`` 00007530 00007530 s`` ffff s`consumer` 00000001 s`range` 00000000",
-	     "00000000 0018 ffffffff s`` s`` s`` 00000000");
-	/* a member id the coordinator never gave, for a group it does not
-	 * know: UNKNOWN_MEMBER_ID, echoing the id */
-	client_call(c, API_JoinGroup, 5,
-	     "s`ge` 00007530 00007530 s`nobody` ffff s`consumer` 00000001 s`range` 00000000",
-	     "00000000 0019 ffffffff s`` s`` s`nobody` 00000000");
-	/* no protocol at all */
-	client_call(c, API_JoinGroup, 5,
-	     "s`ge` 00007530 00007530 s`` ffff s`consumer` 00000000",
-	     "00000000 0017 ffffffff s`` s`` s`` 00000000");
-	/* SyncGroup and Heartbeat for a group that does not exist */
-	client_call(c, API_SyncGroup, 3, "s`none` 00000001 s`x` ffff 00000000",
-	     "00000000 0019 00000000");
-	client_call(c, API_Heartbeat, 0, "s`none` 00000001 s`x`", "0019");
-	/* a group id with a NUL byte */
-	client_call(c, API_Heartbeat, 4, "05 `ab` 00 `c` 00000001 02 `x` 00 00",
-	     "00000000 0018 00");
+	CLIENT_CALL_TABLE(c, join_errors_calls);
 	/* a count beyond the bytes there is malformed: the connection closes */
 	client_send(c, API_JoinGroup, 5,
 		    "s`ge` 00007530 00007530 s`` ffff s`consumer` 7fffffff");
@@ -827,9 +850,8 @@ START_TEST(test_closed_while_joining)
 {
 	struct client *a = client_new(), *b = client_new();
 	char ma[128], mb[128];
-	group_form_one(a, "gc", 30000, ma);
 	/* b waits in the join phase, then its connection goes away */
-	join_start(b, "gc", 30000, 30000, NULL, mb);
+	group_second_joins(a, ma, b, mb, "gc", 30000);
 	client_expect_none(b, 20);
 	close(b->fd);
 	b->fd = -1;
@@ -845,12 +867,10 @@ START_TEST(test_closed_while_joining)
 	/* the same with a SyncGroup waiting for the leader */
 	struct client *l = client_new(), *d = client_new();
 	char ml[128], md[128];
-	group_form_one(l, "gd", 30000, ml);
-	join_start(d, "gd", 30000, 30000, NULL, md);
+	group_second_joins(l, ml, d, md, "gd", 30000);
 	ck_assert_int_eq(heartbeat(l, "gd", 1, ml, NULL), KERR_REBALANCE_IN_PROGRESS);
-	join_send_v5(l, "gd", 30000, 30000, ml, "ffff");
-	ja = join_recv(l, 5);
-	struct join_answer jd = join_recv(d, 5);
+	struct join_answer jd;
+	group_rejoin(l, ml, d, "gd", &ja, &jd);
 	sync_send(d, "gd", jd.generation, jd.member_id, NULL, NULL);
 	client_expect_none(d, 20);
 	close(d->fd);
@@ -872,32 +892,36 @@ END_TEST
 
 /* ---- offsets ---- */
 
+/* Commits of two partitions and an unknown topic, then fetches. */
+static const struct wire_call offset_commit_v2_fetch_v1_calls[] = {
+	{API_OffsetCommit, 2,
+	 "s`g2`"                                   /* GroupId */
+	 "ffffffff"                                /* GenerationIdOrMemberEpoch */
+	 "s``"                                     /* MemberId */
+	 "ffffffffffffffff"                        /* RetentionTimeMs */
+	 "00000002"                                /* Topics */
+	 "  s`t1` 00000002"
+	 "    00000000 000000000000000a s`meta`"  /* PartitionIndex, CommittedOffset, Metadata */
+	 "    00000001 0000000000000014 ffff"
+	 "  s`nope` 00000001"
+	 "    00000000 0000000000000001 ffff",
+	 "00000002"                                /* Topics */
+	 "  s`t1` 00000002 00000000 0000 00000001 0000"
+	 "  s`nope` 00000001 00000000 0003"},     /* UNKNOWN_TOPIC_OR_PARTITION */
+	{API_OffsetFetch, 1, "s`g2` 00000001 s`t1` 00000003 00000000 00000001 00000002",
+	 "00000001 s`t1` 00000003"
+	 "  00000000 000000000000000a s`meta` 0000"
+	 "  00000001 0000000000000014 s`` 0000"
+	 "  00000002 ffffffffffffffff s`` 0000"},
+	/* a group that does not exist: no offsets, no error */
+	{API_OffsetFetch, 1, "s`other` 00000001 s`t1` 00000001 00000000",
+	 "00000001 s`t1` 00000001 00000000 ffffffffffffffff s`` 0000"},
+};
+
 START_TEST(test_offset_commit_v2_fetch_v1)
 {
 	struct client *c = client_new();
-	client_call(c, API_OffsetCommit, 2,
-	     "s`g2`"                                   /* GroupId */
-	     "ffffffff"                                /* GenerationIdOrMemberEpoch */
-	     "s``"                                     /* MemberId */
-	     "ffffffffffffffff"                        /* RetentionTimeMs */
-	     "00000002"                                /* Topics */
-	     "  s`t1` 00000002"
-	     "    00000000 000000000000000a s`meta`"  /* PartitionIndex, CommittedOffset, Metadata */
-	     "    00000001 0000000000000014 ffff"
-	     "  s`nope` 00000001"
-	     "    00000000 0000000000000001 ffff",
-	     "00000002"                                /* Topics */
-	     "  s`t1` 00000002 00000000 0000 00000001 0000"
-	     "  s`nope` 00000001 00000000 0003");      /* UNKNOWN_TOPIC_OR_PARTITION */
-	client_call(c, API_OffsetFetch, 1,
-	     "s`g2` 00000001 s`t1` 00000003 00000000 00000001 00000002",
-	     "00000001 s`t1` 00000003"
-	     "  00000000 000000000000000a s`meta` 0000"
-	     "  00000001 0000000000000014 s`` 0000"
-	     "  00000002 ffffffffffffffff s`` 0000");
-	/* a group that does not exist: no offsets, no error */
-	client_call(c, API_OffsetFetch, 1, "s`other` 00000001 s`t1` 00000001 00000000",
-	     "00000001 s`t1` 00000001 00000000 ffffffffffffffff s`` 0000");
+	CLIENT_CALL_TABLE(c, offset_commit_v2_fetch_v1_calls);
 	client_free(c);
 }
 END_TEST
@@ -1075,19 +1099,25 @@ START_TEST(test_metadata_too_large)
 }
 END_TEST
 
+/* With busy stable and g3 holding offsets only: g3 goes. */
+static const struct wire_call delete_groups_calls[] = {
+	{API_DeleteGroups, 2, "04 c`busy` c`g3` c`none` 00",
+	 "00000000 04 c`busy` 0044 00 c`g3` 0000 00 c`none` 0045 00 00"},
+	{API_OffsetFetch, 5, "s`g3` ffffffff",
+	 "00000000 00000000 0000"},
+	{API_DescribeGroups, 5, "02 c`g3` 00 00",
+	 "00000000 02 0000 c`g3` c`Dead` c`` c`` 01 80000000 00 00"},
+	{API_ListGroups, 0, "",
+	 "0000 00000001 s`busy` s`consumer`"},
+};
+
 START_TEST(test_delete_groups)
 {
 	struct client *a = client_new(), *c = client_new();
 	char ma[128];
 	group_form_one(a, "busy", 30000, ma);
 	commit_v8_example(c);
-	client_call(c, API_DeleteGroups, 2,
-	     "04 c`busy` c`g3` c`none` 00",
-	     "00000000 04 c`busy` 0044 00 c`g3` 0000 00 c`none` 0045 00 00");
-	client_call(c, API_OffsetFetch, 5, "s`g3` ffffffff", "00000000 00000000 0000");
-	client_call(c, API_DescribeGroups, 5, "02 c`g3` 00 00",
-	     "00000000 02 0000 c`g3` c`Dead` c`` c`` 01 80000000 00 00");
-	client_call(c, API_ListGroups, 0, "", "0000 00000001 s`busy` s`consumer`");
+	CLIENT_CALL_TABLE(c, delete_groups_calls);
 	client_free(a);
 	client_free(c);
 	/* the deletion is durable */
@@ -1114,19 +1144,10 @@ START_TEST(test_offset_delete)
 	client_call(c, API_OffsetDelete, 0, "s`nogroup` 00000000", "0045 00000000 00000000");
 	/* a consumer group with members keeps the topics it subscribes to:
 	 * the subscription metadata names t1 (version 0, topics [t1]) */
-	char *body;
-	ck_assert_int_ge(asprintf(&body, "s`g3` 00007530 00007530 s`` ffff s`consumer`"
-					 " 00000001 s`range` 0000000e 0000 00000001 0002 `t1` 00000000"), 0);
-	client_send(a, API_JoinGroup, 5, body);
-	free(body);
+	char ma[128];
+	join_dynamic(a, 5, "g3", "ffff s`consumer` 00000001 s`range`"
+		     " 0000000e 0000 00000001 0002 `t1` 00000000", ma);
 	struct join_answer ja = join_recv(a, 5);
-	ck_assert_int_eq(ja.error, KERR_MEMBER_ID_REQUIRED);
-	ck_assert_int_ge(asprintf(&body, "s`g3` 00007530 00007530 s`%s` ffff s`consumer`"
-					 " 00000001 s`range` 0000000e 0000 00000001 0002 `t1` 00000000",
-				  ja.member_id), 0);
-	client_send(a, API_JoinGroup, 5, body);
-	free(body);
-	ja = join_recv(a, 5);
 	ck_assert_int_eq(ja.error, 0);
 	client_call(c, API_OffsetDelete, 0,
 	     "s`g3` 00000002 s`t1` 00000001 00000001 s`t2` 00000001 00000000",
@@ -1192,26 +1213,48 @@ END_TEST
 
 /* ---- FindCoordinator, ListGroups, DescribeGroups ---- */
 
+/* FindCoordinator v0 to v4: group and transaction keys, batched keys. */
+static const struct wire_call find_coordinator_calls[] = {
+	{API_FindCoordinator, 0, "s`g`",
+	 "0000 00000001 s`127.0.0.1` 00002384"},
+	{API_FindCoordinator, 2, "s`g` 00",
+	 "00000000 0000 ffff 00000001 s`127.0.0.1` 00002384"},
+	/* a transaction coordinator does not exist yet */
+	{API_FindCoordinator, 3, "c`tx` 01 00",
+	 "00000000 000f c`The coordinator is not available.` ffffffff c`` ffffffff 00"},
+	{API_FindCoordinator, 4, "00 03 c`a` c`b` 00",
+	 "00000000 03"
+	 "  c`a` 00000001 c`127.0.0.1` 00002384 0000 00 00"
+	 "  c`b` 00000001 c`127.0.0.1` 00002384 0000 00 00"
+	 "00"},
+	{API_FindCoordinator, 4, "05 02 c`x` 00",
+	 "00000000 02 c`x` ffffffff c`` ffffffff 002a c`Unknown coordinator type.` 00 00"},
+};
+
 START_TEST(test_find_coordinator)
 {
 	struct client *c = client_new();
-	client_call(c, API_FindCoordinator, 0, "s`g`",
-	     "0000 00000001 s`127.0.0.1` 00002384");
-	client_call(c, API_FindCoordinator, 2, "s`g` 00",
-	     "00000000 0000 ffff 00000001 s`127.0.0.1` 00002384");
-	/* a transaction coordinator does not exist yet */
-	client_call(c, API_FindCoordinator, 3, "c`tx` 01 00",
-	     "00000000 000f c`The coordinator is not available.` ffffffff c`` ffffffff 00");
-	client_call(c, API_FindCoordinator, 4, "00 03 c`a` c`b` 00",
-	     "00000000 03"
-	     "  c`a` 00000001 c`127.0.0.1` 00002384 0000 00 00"
-	     "  c`b` 00000001 c`127.0.0.1` 00002384 0000 00 00"
-	     "00");
-	client_call(c, API_FindCoordinator, 4, "05 02 c`x` 00",
-	     "00000000 02 c`x` ffffffff c`` ffffffff 002a c`Unknown coordinator type.` 00 00");
+	CLIENT_CALL_TABLE(c, find_coordinator_calls);
 	client_free(c);
 }
 END_TEST
+
+/* With ga stable (member {ma}) and g3 holding offsets only. */
+static const struct wire_call list_and_describe_calls[] = {
+	{API_ListGroups, 4, "01 00",
+	 "00000000 0000 03 c`g3` c`` c`Empty` 00 c`ga` c`consumer` c`Stable` 00 00"},
+	{API_ListGroups, 4, "02 c`stable` 00",
+	 "00000000 0000 02 c`ga` c`consumer` c`Stable` 00 00"},
+	{API_ListGroups, 3, "00",
+	 "00000000 0000 03 c`g3` c`` 00 c`ga` c`consumer` 00 00"},
+	{API_DescribeGroups, 5, "03 c`ga` c`nope` 01 00",
+	 "00000000 03"
+	 "  0000 c`ga` c`Stable` c`consumer` c`range`"
+	 "   02 c{ma} 00 c`unit-test` c`/127.0.0.1` 05 deadbeef 03 `A1` 00"
+	 "   80000000 00"
+	 "  0000 c`nope` c`Dead` c`` c`` 01 80000000 00"
+	 "00"},
+};
 
 START_TEST(test_list_and_describe)
 {
@@ -1220,19 +1263,7 @@ START_TEST(test_list_and_describe)
 	group_form_one(a, "ga", 30000, ma);
 	vec_var_set("ma", ma);
 	commit_v8_example(c);
-	client_call(c, API_ListGroups, 4, "01 00",
-	     "00000000 0000 03 c`g3` c`` c`Empty` 00 c`ga` c`consumer` c`Stable` 00 00");
-	client_call(c, API_ListGroups, 4, "02 c`stable` 00",
-	     "00000000 0000 02 c`ga` c`consumer` c`Stable` 00 00");
-	client_call(c, API_ListGroups, 3, "00",
-	     "00000000 0000 03 c`g3` c`` 00 c`ga` c`consumer` 00 00");
-	client_call(c, API_DescribeGroups, 5, "03 c`ga` c`nope` 01 00",
-	     "00000000 03"
-	     "  0000 c`ga` c`Stable` c`consumer` c`range`"
-	     "   02 c{ma} 00 c`unit-test` c`/127.0.0.1` 05 deadbeef 03 `A1` 00"
-	     "   80000000 00"
-	     "  0000 c`nope` c`Dead` c`` c`` 01 80000000 00"
-	     "00");
+	CLIENT_CALL_TABLE(c, list_and_describe_calls);
 	client_free(a);
 	client_free(c);
 }
