@@ -1,5 +1,6 @@
 /*
- * sluice-bench: the options of one run and the clock every part shares.
+ * sluice-bench: the options of one run, and the clock and the first-error
+ * record every part shares (bench.c).
  * Units: MB is 10^6 bytes, MiB is 2^20 bytes; times are nanoseconds on
  * CLOCK_MONOTONIC unless a name says otherwise.
  */
@@ -68,5 +69,14 @@ static inline uint64_t bench_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+/* Marks a part failed (*ok = 0) and keeps the first error message in
+ * error: the first cause is the one to report, later errors tend to
+ * follow from it. */
+void bench_fail(int *ok, char *error, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* bench_fail for a result with members ok and char error[]. */
+#define BENCH_FAIL(res, ...) \
+	bench_fail(&(res)->ok, (res)->error, sizeof (res)->error, __VA_ARGS__)
 
 #endif

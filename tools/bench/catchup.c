@@ -13,7 +13,6 @@
 #include "tools/bench/topic.h"
 #include "common/errors.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,20 +42,6 @@ struct catchup_part {
 	int64_t next;        /* next offset expected */
 };
 
-/* Records the first error of the run. */
-static void catchup_fail(struct catchup_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void catchup_fail(struct catchup_result *res, const char *fmt, ...)
-{
-	res->ok = 0;
-	if (res->error[0] != '\0')
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(res->error, sizeof res->error, fmt, ap);
-	va_end(ap);
-}
-
 /* Accounts one message; returns 1 when its partition just reached its end. */
 static int catchup_message(struct catchup_result *res, struct catchup_part *parts,
 			   const rd_kafka_message_t *msg, const uint8_t *pattern,
@@ -64,8 +49,8 @@ static int catchup_message(struct catchup_result *res, struct catchup_part *part
 {
 	if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		if (res->errors++ == 0)
-			catchup_fail(res, "consume [%d]: %s", (int)msg->partition,
-				     rd_kafka_message_errstr(msg));
+			BENCH_FAIL(res, "consume [%d]: %s", (int)msg->partition,
+				   rd_kafka_message_errstr(msg));
 		return 0;
 	}
 	if (msg->partition < 0 || msg->partition >= res->partitions) {
@@ -126,19 +111,19 @@ int catchup_run(const char *bootstrap, const char *topic, size_t record_size, do
 	memset(res, 0, sizeof *res);
 	res->ok = 1;
 	if (record_size < RECORD_HEADER) {
-		catchup_fail(res, "record size %zu below the %d-byte header", record_size,
-			     RECORD_HEADER);
+		BENCH_FAIL(res, "record size %zu below the %d-byte header", record_size,
+			   RECORD_HEADER);
 		return SL_EINVAL;
 	}
 	uint8_t *pattern = malloc(record_size);
 	if (pattern == NULL) {
-		catchup_fail(res, "out of memory");
+		BENCH_FAIL(res, "out of memory");
 		return SL_ENOMEM;
 	}
 	record_fill(pattern, record_size, 0x5EED);
 	rd_kafka_t *rk = catchup_consumer(bootstrap, err, sizeof err);
 	if (rk == NULL) {
-		catchup_fail(res, "consumer: %s", err);
+		BENCH_FAIL(res, "consumer: %s", err);
 		free(pattern);
 		return SL_EIO;
 	}
@@ -150,21 +135,21 @@ int catchup_run(const char *bootstrap, const char *topic, size_t record_size, do
 	/* Before any topic handle: its metadata request could auto-create it. */
 	int n = topic_partitions(rk, topic, CATCHUP_TIMEOUT_MS, err, sizeof err);
 	if (n <= 0) {
-		catchup_fail(res, "topic %s: %s", topic, n == 0 ? "not in the metadata" : err);
+		BENCH_FAIL(res, "topic %s: %s", topic, n == 0 ? "not in the metadata" : err);
 		goto out;
 	}
 	rkt = rd_kafka_topic_new(rk, topic, NULL);
 	res->partitions = n;
 	parts = calloc((size_t)n, sizeof *parts);
 	if (parts == NULL) {
-		catchup_fail(res, "out of memory");
+		BENCH_FAIL(res, "out of memory");
 		goto out;
 	}
 	for (int p = 0; p < n; p++) {
 		rd_kafka_resp_err_t kerr = rd_kafka_query_watermark_offsets(
 			rk, topic, p, &parts[p].low, &parts[p].high, CATCHUP_TIMEOUT_MS);
 		if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			catchup_fail(res, "watermarks of %s [%d]: %s", topic, p, rd_kafka_err2str(kerr));
+			BENCH_FAIL(res, "watermarks of %s [%d]: %s", topic, p, rd_kafka_err2str(kerr));
 			goto out;
 		}
 		parts[p].next = parts[p].low;
@@ -173,7 +158,7 @@ int catchup_run(const char *bootstrap, const char *topic, size_t record_size, do
 			done++;
 	}
 	if (res->expected == 0) {
-		catchup_fail(res, "topic %s has no records to read", topic);
+		BENCH_FAIL(res, "topic %s has no records to read", topic);
 		goto out;
 	}
 
@@ -182,8 +167,8 @@ int catchup_run(const char *bootstrap, const char *topic, size_t record_size, do
 		if (parts[p].high <= parts[p].low)
 			continue;
 		if (rd_kafka_consume_start_queue(rkt, p, parts[p].low, queue) < 0) {
-			catchup_fail(res, "consume %s [%d]: %s", topic, p,
-				     rd_kafka_err2str(rd_kafka_last_error()));
+			BENCH_FAIL(res, "consume %s [%d]: %s", topic, p,
+				   rd_kafka_err2str(rd_kafka_last_error()));
 			goto stop;
 		}
 		started = p + 1;
@@ -195,9 +180,9 @@ int catchup_run(const char *bootstrap, const char *topic, size_t record_size, do
 		uint64_t now = bench_now_ns();
 		if (msg == NULL) {
 			if (now - last > stall_ns) {
-				catchup_fail(res, "no record for %.0f s with %llu of %llu read",
-					     stall_s, (unsigned long long)res->consumed,
-					     (unsigned long long)res->expected);
+				BENCH_FAIL(res, "no record for %.0f s with %llu of %llu read",
+					   stall_s, (unsigned long long)res->consumed,
+					   (unsigned long long)res->expected);
 				break;
 			}
 			continue;
@@ -213,13 +198,13 @@ int catchup_run(const char *bootstrap, const char *topic, size_t record_size, do
 		res->mbps = (double)res->value_bytes / BENCH_MB / res->secs;
 	}
 	if (res->corrupt > 0)
-		catchup_fail(res, "%llu records read back with different bytes",
-			     (unsigned long long)res->corrupt);
+		BENCH_FAIL(res, "%llu records read back with different bytes",
+			   (unsigned long long)res->corrupt);
 	if (res->gaps > 0)
-		catchup_fail(res, "%llu offsets skipped", (unsigned long long)res->gaps);
+		BENCH_FAIL(res, "%llu offsets skipped", (unsigned long long)res->gaps);
 	if (res->foreign > 0)
-		catchup_fail(res, "%llu records not written by sluice-bench with --record-size %zu",
-			     (unsigned long long)res->foreign, record_size);
+		BENCH_FAIL(res, "%llu records not written by sluice-bench with --record-size %zu",
+			   (unsigned long long)res->foreign, record_size);
 stop:
 	for (int p = 0; p < started; p++)
 		if (parts[p].high > parts[p].low)

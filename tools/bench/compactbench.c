@@ -11,7 +11,6 @@
 #include "common/errors.h"
 #include "common/log.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +18,6 @@
 
 #define COMPACTBENCH_POLL_MS 250
 #define COMPACTBENCH_CTL_TIMEOUT_MS 5000
-
-/* Records the first error of the part. */
-static void compactbench_fail(struct compactbench_result *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void compactbench_fail(struct compactbench_result *r, const char *fmt, ...)
-{
-	r->ok = 0;
-	if (r->error[0] != '\0')
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->error, sizeof r->error, fmt, ap);
-	va_end(ap);
-}
 
 /* Sleeps one poll interval. */
 static void compactbench_nap(void)
@@ -51,7 +36,7 @@ static int compactbench_sample(const struct shmstat *st, const char *sock,
 	struct compactstat_sample raw;
 	shmstat_sample(st, shm);
 	if (compactstat_read(sock, COMPACTBENCH_CTL_TIMEOUT_MS, &raw, err, sizeof err) != 0) {
-		compactbench_fail(r, "brokerd's status: %s", err);
+		BENCH_FAIL(r, "brokerd's status: %s", err);
 		return SL_EIO;
 	}
 	compactstat_accumulate(&r->acc, &raw, cs);
@@ -65,7 +50,7 @@ static int compactbench_cmd(struct compactbench_result *r, const char *what, con
 	fflush(stdout);
 	int st = system(cmd);
 	if (st != 0) {
-		compactbench_fail(r, "%s command failed (status %d): %s", what, st, cmd);
+		BENCH_FAIL(r, "%s command failed (status %d): %s", what, st, cmd);
 		return SL_EIO;
 	}
 	return 0;
@@ -86,9 +71,9 @@ static int compactbench_wait_work(const struct shmstat *st, const char *sock, do
 		if (cs.reported && cs.bytes_written > from->bytes_written)
 			break;
 		if (bench_now_ns() >= deadline) {
-			compactbench_fail(r, "compactd wrote nothing within %.0f s of its start: "
-					  "nothing to compact? (lower compaction.split.bytes, "
-					  "compaction.small.object.bytes, region.bytes)", timeout_s);
+			BENCH_FAIL(r, "compactd wrote nothing within %.0f s of its start: "
+				   "nothing to compact? (lower compaction.split.bytes, "
+				   "compaction.small.object.bytes, region.bytes)", timeout_s);
 			return SL_EIO;
 		}
 		compactbench_nap();
@@ -115,13 +100,13 @@ static int compactbench_phase_run(const struct bench_opts *opts, const struct sh
 		return SL_EIO;
 	ph->secs = (double)(bench_now_ns() - t0) / 1e9;
 	if (rc != 0) {
-		compactbench_fail(r, "paced phase (compactd %s): %s",
-				  ph->compacting ? "running" : "stopped", ph->lat.error);
+		BENCH_FAIL(r, "paced phase (compactd %s): %s",
+			   ph->compacting ? "running" : "stopped", ph->lat.error);
 		return SL_EIO;
 	}
 	if (ph->compacting && ph->cs[1].bytes_written == ph->cs[0].bytes_written) {
-		compactbench_fail(r, "compactd wrote nothing during a compacting phase: the "
-				  "phase measured an idle compactd");
+		BENCH_FAIL(r, "compactd wrote nothing during a compacting phase: the "
+			   "phase measured an idle compactd");
 		return SL_EIO;
 	}
 	return 0;
@@ -186,11 +171,11 @@ int compactbench_run(const struct bench_opts *opts, const struct compactbench_op
 	r->ok = 1;
 	compactbench_settings_copy(&target->cfg, &r->set);
 	if (co->pairs < 1 || co->pairs > COMPACTBENCH_MAX_PAIRS) {
-		compactbench_fail(r, "pairs %d outside 1..%d", co->pairs, COMPACTBENCH_MAX_PAIRS);
+		BENCH_FAIL(r, "pairs %d outside 1..%d", co->pairs, COMPACTBENCH_MAX_PAIRS);
 		return SL_EINVAL;
 	}
 	if (shmstat_open(&st, target->shm_name, err, sizeof err) != 0) {
-		compactbench_fail(r, "brokerd's segment: %s", err);
+		BENCH_FAIL(r, "brokerd's segment: %s", err);
 		return SL_EIO;
 	}
 	if (compactbench_sample(&st, sock, r, &r->shm_start, &r->cs_start) != 0)
@@ -212,7 +197,7 @@ int compactbench_run(const struct bench_opts *opts, const struct compactbench_op
 		compactbench_settle(&st, sock, co->settle_timeout_s, r);
 	compactbench_sample(&st, sock, r, &r->shm_end, &r->cs_end);
 	if (r->shm_end.generation != r->shm_start.generation)
-		compactbench_fail(r, "brokerd restarted during the run");
+		BENCH_FAIL(r, "brokerd restarted during the run");
 out:
 	shmstat_close(&st);
 	return r->ok ? 0 : SL_EIO;

@@ -11,7 +11,6 @@
 #include "tools/bench/bench.h"
 #include "common/errors.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,27 +40,13 @@ struct rawget_run {
 	uint64_t last_ns;
 };
 
-/* Records the first error of the run. */
-static void rawget_fail(struct rawget_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void rawget_fail(struct rawget_result *res, const char *fmt, ...)
-{
-	res->ok = 0;
-	if (res->error[0] != '\0')
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(res->error, sizeof res->error, fmt, ap);
-	va_end(ap);
-}
-
 /* LIST callback: copies the keys and sizes out of the result. */
 static void rawget_on_list(void *arg, const struct objstore_result *r)
 {
 	struct rawget_run *run = arg;
 	event_base_loopbreak(run->base);
 	if (r->status != 0) {
-		rawget_fail(run->res, "LIST: %s", r->error);
+		BENCH_FAIL(run->res, "LIST: %s", r->error);
 		return;
 	}
 	size_t key_bytes = 0;
@@ -70,7 +55,7 @@ static void rawget_on_list(void *arg, const struct objstore_result *r)
 	run->keys = malloc(key_bytes ? key_bytes : 1);
 	run->sizes = calloc(r->entry_count ? r->entry_count : 1, sizeof *run->sizes);
 	if (run->keys == NULL || run->sizes == NULL) {
-		rawget_fail(run->res, "out of memory");
+		BENCH_FAIL(run->res, "out of memory");
 		return;
 	}
 	char *k = run->keys;
@@ -135,11 +120,11 @@ static void rawget_on_get(void *arg, const struct objstore_result *r)
 	run->in_flight--;
 	run->last_ns = bench_now_ns();
 	if (r->status != 0)
-		rawget_fail(run->res, "GET %s [%llu, +%llu): %s", job->key,
+		BENCH_FAIL(run->res, "GET %s [%llu, +%llu): %s", job->key,
 			    (unsigned long long)job->offset, (unsigned long long)job->len,
 			    r->error[0] ? r->error : "failed");
 	else if (r->len != job->want)
-		rawget_fail(run->res, "GET %s [%llu, +%llu): %zu bytes, want %llu", job->key,
+		BENCH_FAIL(run->res, "GET %s [%llu, +%llu): %zu bytes, want %llu", job->key,
 			    (unsigned long long)job->offset, (unsigned long long)job->len, r->len,
 			    (unsigned long long)job->want);
 	else
@@ -157,27 +142,27 @@ int rawget_run(const struct objstore_options *oo, const char *prefix, uint64_t r
 	res->parallel = parallel;
 	res->range = range;
 	if (parallel < 1) {
-		rawget_fail(res, "parallel %d below 1", parallel);
+		BENCH_FAIL(res, "parallel %d below 1", parallel);
 		return SL_EINVAL;
 	}
 	struct rawget_run run = { .res = res };
 	run.base = event_base_new();
 	if (run.base == NULL) {
-		rawget_fail(res, "event_base_new failed");
+		BENCH_FAIL(res, "event_base_new failed");
 		return SL_ENOMEM;
 	}
 	int rc = objstore_open(run.base, oo, &run.os, err, sizeof err);
 	if (rc != 0) {
-		rawget_fail(res, "object store: %s", err);
+		BENCH_FAIL(res, "object store: %s", err);
 		event_base_free(run.base);
 		return rc;
 	}
 	objstore_list(run.os, prefix, rawget_on_list, &run);
 	event_base_dispatch(run.base);
 	if (res->ok && run.count == 0)
-		rawget_fail(res, "no object under %s", prefix);
+		BENCH_FAIL(res, "no object under %s", prefix);
 	if (res->ok && rawget_plan(&run, range) != 0)
-		rawget_fail(res, "out of memory");
+		BENCH_FAIL(res, "out of memory");
 	if (res->ok) {
 		uint64_t first_ns = bench_now_ns();
 		run.last_ns = first_ns;

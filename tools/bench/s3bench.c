@@ -10,27 +10,12 @@
 #include "common/errors.h"
 #include "common/log.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #define S3BENCH_STALL_S 60.0   /* catch-up: longest wait for the next record */
 #define S3BENCH_SETTLE_S 10.0  /* fill: uploaderd's count catching up */
-
-/* Records the first error of a part. */
-static void s3bench_fail(int *ok, char *error, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void s3bench_fail(int *ok, char *error, size_t len, const char *fmt, ...)
-{
-	*ok = 0;
-	if (error[0] != '\0')
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(error, len, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Waits up to S3BENCH_SETTLE_S for uploaderd's own count of committed
@@ -58,30 +43,30 @@ int s3bench_fill_run(const struct bench_opts *opts, const struct s3target *targe
 	memset(r, 0, sizeof *r);
 	r->ok = 1;
 	if (shmstat_open(&st, target->shm_name, err, sizeof err) != 0) {
-		s3bench_fail(&r->ok, r->error, sizeof r->error, "brokerd's segment: %s", err);
+		BENCH_FAIL(r, "brokerd's segment: %s", err);
 		return SL_EIO;
 	}
 	shmstat_sample(&st, &r->before);
 	log_info("fill: %.0f MB to %s", (double)opts->fill_bytes / BENCH_MB, opts->topic);
 	if (workload_fill(opts, opts->bootstrap, &r->produce) != 0)
-		s3bench_fail(&r->ok, r->error, sizeof r->error, "fill: %s", r->produce.error);
+		BENCH_FAIL(r, "fill: %s", r->produce.error);
 	uint64_t t0 = bench_now_ns();
 	if (r->ok) {
 		log_info("fill: waiting for the uploads");
 		if (shmstat_wait_drained(&st, opts->drain_timeout_s, &r->after) != 0)
-			s3bench_fail(&r->ok, r->error, sizeof r->error,
-				     "uploads not drained after %.0f s: WAL durable %llu, "
-				     "committed to %llu", opts->drain_timeout_s,
-				     (unsigned long long)r->after.wal_durable,
-				     (unsigned long long)r->after.uploaded_end);
+			BENCH_FAIL(r,
+				   "uploads not drained after %.0f s: WAL durable %llu, "
+				   "committed to %llu", opts->drain_timeout_s,
+				   (unsigned long long)r->after.wal_durable,
+				   (unsigned long long)r->after.uploaded_end);
 		r->drain_secs = (double)(bench_now_ns() - t0) / 1e9;
 		s3bench_settle_uploader(&st, r);
 	} else {
 		shmstat_sample(&st, &r->after);
 	}
 	if (r->after.generation != r->before.generation)
-		s3bench_fail(&r->ok, r->error, sizeof r->error,
-			     "brokerd restarted during the fill");
+		BENCH_FAIL(r,
+			   "brokerd restarted during the fill");
 	shmstat_close(&st);
 	return r->ok ? 0 : SL_EIO;
 }
@@ -94,27 +79,27 @@ static void s3bench_catchup_read(const struct bench_opts *opts, const struct s3t
 	struct shmstat st;
 	r->read_ran = 1;
 	if (shmstat_open(&st, target->shm_name, err, sizeof err) != 0) {
-		s3bench_fail(&r->ok, r->error, sizeof r->error, "brokerd's segment: %s", err);
+		BENCH_FAIL(r, "brokerd's segment: %s", err);
 		return;
 	}
 	shmstat_sample(&st, &r->before);
 	log_info("catchup: reading %s from offset 0", opts->topic);
 	if (catchup_run(opts->bootstrap, opts->topic, opts->record_size, S3BENCH_STALL_S,
 			&r->read) != 0)
-		s3bench_fail(&r->ok, r->error, sizeof r->error, "catch-up: %s", r->read.error);
+		BENCH_FAIL(r, "catch-up: %s", r->read.error);
 	shmstat_sample(&st, &r->after);
 	shmstat_close(&st);
 	if (r->after.generation != r->before.generation)
-		s3bench_fail(&r->ok, r->error, sizeof r->error,
-			     "brokerd restarted during the catch-up read");
+		BENCH_FAIL(r,
+			   "brokerd restarted during the catch-up read");
 	uint64_t local = (r->after.fetch_cache_hits - r->before.fetch_cache_hits) +
 			 (r->after.fetch_wal_reads - r->before.fetch_wal_reads);
 	if (local > 0)
-		s3bench_fail(&r->ok, r->error, sizeof r->error,
-			     "%llu batches came from the shm cache or the WAL, not S3: restart "
-			     "brokerd after the uploads drain", (unsigned long long)local);
+		BENCH_FAIL(r,
+			   "%llu batches came from the shm cache or the WAL, not S3: restart "
+			   "brokerd after the uploads drain", (unsigned long long)local);
 	if (r->after.cold_read_gets == r->before.cold_read_gets)
-		s3bench_fail(&r->ok, r->error, sizeof r->error, "no GET from S3 during the catch-up");
+		BENCH_FAIL(r, "no GET from S3 during the catch-up");
 }
 
 int s3bench_catchup_run(const struct bench_opts *opts, const struct s3target *target,
@@ -127,13 +112,13 @@ int s3bench_catchup_run(const struct bench_opts *opts, const struct s3target *ta
 	log_info("catchup: raw GETs of whole objects, %d in flight", opts->get_parallel);
 	if (rawget_run(&target->store, S3BENCH_OBJECT_PREFIX, 0, opts->get_parallel,
 		       &r->whole) != 0)
-		s3bench_fail(&r->ok, r->error, sizeof r->error, "raw GET: %s", r->whole.error);
+		BENCH_FAIL(r, "raw GET: %s", r->whole.error);
 	log_info("catchup: raw GETs of %llu-byte ranges, %d in flight",
 		 (unsigned long long)opts->get_range, opts->get_parallel);
 	if (rawget_run(&target->store, S3BENCH_OBJECT_PREFIX, opts->get_range, opts->get_parallel,
 		       &r->ranged) != 0)
-		s3bench_fail(&r->ok, r->error, sizeof r->error, "raw ranged GET: %s",
-			     r->ranged.error);
+		BENCH_FAIL(r, "raw ranged GET: %s",
+			   r->ranged.error);
 	return r->ok ? 0 : SL_EIO;
 }
 

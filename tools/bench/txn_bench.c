@@ -10,7 +10,6 @@
 #include "tools/bench/topic.h"
 #include "common/errors.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,20 +34,6 @@ struct txn_bench_dr {
 	uint64_t acked, errors;
 	char error[256];
 };
-
-/* Records the first error of the run. */
-static void txn_bench_fail(struct txn_bench_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void txn_bench_fail(struct txn_bench_result *res, const char *fmt, ...)
-{
-	res->ok = 0;
-	if (res->error[0] != '\0')
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(res->error, sizeof res->error, fmt, ap);
-	va_end(ap);
-}
 
 /* Delivery report callback. */
 static void txn_bench_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
@@ -78,7 +63,7 @@ static rd_kafka_t *txn_bench_producer(const char *bootstrap, struct txn_bench_dr
 					sizeof err) != RD_KAFKA_CONF_OK;
 	if (bad) {
 		rd_kafka_conf_destroy(conf);
-		txn_bench_fail(res, "producer config: %s", err);
+		BENCH_FAIL(res, "producer config: %s", err);
 		return NULL;
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, txn_bench_dr_cb);
@@ -86,7 +71,7 @@ static rd_kafka_t *txn_bench_producer(const char *bootstrap, struct txn_bench_dr
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
 	if (rk == NULL) {
 		rd_kafka_conf_destroy(conf);
-		txn_bench_fail(res, "producer: %s", err);
+		BENCH_FAIL(res, "producer: %s", err);
 	}
 	return rk;
 }
@@ -95,7 +80,7 @@ static rd_kafka_t *txn_bench_producer(const char *bootstrap, struct txn_bench_dr
 static int txn_bench_error(struct txn_bench_result *res, const char *what,
 			   rd_kafka_error_t *error)
 {
-	txn_bench_fail(res, "%s: %s", what, rd_kafka_error_string(error));
+	BENCH_FAIL(res, "%s: %s", what, rd_kafka_error_string(error));
 	rd_kafka_error_destroy(error);
 	return SL_EIO;
 }
@@ -116,7 +101,7 @@ static int txn_bench_one(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int partitions,
 					NULL) != 0) {
 			rd_kafka_resp_err_t kerr = rd_kafka_last_error();
 			if (kerr != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-				txn_bench_fail(res, "produce: %s", rd_kafka_err2str(kerr));
+				BENCH_FAIL(res, "produce: %s", rd_kafka_err2str(kerr));
 				return SL_EIO;
 			}
 			rd_kafka_poll(rk, 1);
@@ -142,13 +127,13 @@ int txn_bench_run(const struct bench_opts *opts, const char *bootstrap,
 	hist_reset(&res->commit);
 	hist_reset(&res->txn);
 	if (opts->record_size < RECORD_HEADER || opts->txn_records <= 0) {
-		txn_bench_fail(res, "record size %zu or records per transaction %d too small",
-			       opts->record_size, opts->txn_records);
+		BENCH_FAIL(res, "record size %zu or records per transaction %d too small",
+			   opts->record_size, opts->txn_records);
 		return SL_EINVAL;
 	}
 	uint8_t *buf = malloc(opts->record_size);
 	if (buf == NULL) {
-		txn_bench_fail(res, "out of memory");
+		BENCH_FAIL(res, "out of memory");
 		return SL_ENOMEM;
 	}
 	record_fill(buf, opts->record_size, 0x7A11);
@@ -163,7 +148,7 @@ int txn_bench_run(const struct bench_opts *opts, const char *bootstrap,
 	res->partitions = topic_ensure(rk, opts->topic, opts->partitions, TXN_BENCH_TIMEOUT_MS,
 				       &created, err, sizeof err);
 	if (res->partitions <= 0) {
-		txn_bench_fail(res, "topic %s: %s", opts->topic, err);
+		BENCH_FAIL(res, "topic %s: %s", opts->topic, err);
 		goto out;
 	}
 	rkt = rd_kafka_topic_new(rk, opts->topic, NULL);
@@ -197,12 +182,12 @@ int txn_bench_run(const struct bench_opts *opts, const char *bootstrap,
 	res->records_per_s = (double)res->records / res->secs;
 	res->mbps = res->records_per_s * (double)opts->record_size / BENCH_MB;
 	if (dr.errors)
-		txn_bench_fail(res, "%llu delivery errors, first: %s",
-			       (unsigned long long)dr.errors, dr.error);
+		BENCH_FAIL(res, "%llu delivery errors, first: %s",
+			   (unsigned long long)dr.errors, dr.error);
 	if (res->records != res->txns * (uint64_t)opts->txn_records)
-		txn_bench_fail(res, "%llu records acknowledged in %llu transactions of %d",
-			       (unsigned long long)res->records, (unsigned long long)res->txns,
-			       opts->txn_records);
+		BENCH_FAIL(res, "%llu records acknowledged in %llu transactions of %d",
+			   (unsigned long long)res->records, (unsigned long long)res->txns,
+			   opts->txn_records);
 	rc = res->ok ? 0 : SL_EIO;
 out:
 	if (rkt != NULL)

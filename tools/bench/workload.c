@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,20 +83,6 @@ struct workload_producer {
 	atomic_int stop;
 	struct workload_dr dr;
 };
-
-/* Records the first error of the run. */
-static void workload_fail(struct workload_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void workload_fail(struct workload_result *res, const char *fmt, ...)
-{
-	res->ok = 0;
-	if (res->error[0] != '\0')
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(res->error, sizeof res->error, fmt, ap);
-	va_end(ap);
-}
 
 /* Delivery report callback, on the poller thread. */
 static void workload_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
@@ -173,7 +158,7 @@ static int workload_producer_start(struct workload_producer *p, const char *boot
 	    (linger_ms >= 0 &&
 	     rd_kafka_conf_set(conf, "linger.ms", linger, err, sizeof err) != RD_KAFKA_CONF_OK)) {
 		rd_kafka_conf_destroy(conf);
-		workload_fail(res, "producer config: %s", err);
+		BENCH_FAIL(res, "producer config: %s", err);
 		return SL_EIO;
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, workload_dr_cb);
@@ -181,11 +166,11 @@ static int workload_producer_start(struct workload_producer *p, const char *boot
 	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
 	if (p->rk == NULL) {
 		rd_kafka_conf_destroy(conf);
-		workload_fail(res, "producer: %s", err);
+		BENCH_FAIL(res, "producer: %s", err);
 		return SL_EIO;
 	}
 	if (pthread_create(&p->poller, NULL, workload_poller, p) != 0) {
-		workload_fail(res, "producer: cannot start its poller");
+		BENCH_FAIL(res, "producer: cannot start its poller");
 		rd_kafka_destroy(p->rk);
 		p->rk = NULL;
 		return SL_EIO;
@@ -258,16 +243,16 @@ static int workload_warmup(struct workload_producer *p, int partitions, uint8_t 
 		record_stamp(buf, 0, (uint64_t)part, bench_now_ns());
 		rd_kafka_resp_err_t kerr = workload_produce(p, part, buf, size, &queue_full);
 		if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			workload_fail(res, "warm-up produce: %s", rd_kafka_err2str(kerr));
+			BENCH_FAIL(res, "warm-up produce: %s", rd_kafka_err2str(kerr));
 			return SL_EIO;
 		}
 	}
 	if (workload_producer_drain(p, WORKLOAD_DRAIN_MS) != 0) {
-		workload_fail(res, "warm-up: no delivery report in %d ms", WORKLOAD_DRAIN_MS);
+		BENCH_FAIL(res, "warm-up: no delivery report in %d ms", WORKLOAD_DRAIN_MS);
 		return SL_EIO;
 	}
 	if (atomic_load(&p->dr.errors) > 0) {
-		workload_fail(res, "warm-up: %s", p->dr.error);
+		BENCH_FAIL(res, "warm-up: %s", p->dr.error);
 		return SL_EIO;
 	}
 	return 0;
@@ -295,7 +280,7 @@ static int workload_throughput(const struct bench_opts *opts, struct workload_pr
 								    buf, opts->record_size,
 								    &res->tput_queue_full);
 			if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-				workload_fail(res, "produce: %s", rd_kafka_err2str(kerr));
+				BENCH_FAIL(res, "produce: %s", rd_kafka_err2str(kerr));
 				return SL_EIO;
 			}
 		}
@@ -310,13 +295,13 @@ static int workload_throughput(const struct bench_opts *opts, struct workload_pr
 		res->tput_mbps = res->tput_rps * (double)opts->record_size / BENCH_MB;
 	}
 	if (drained != 0)
-		workload_fail(res, "throughput: %zu records without delivery report after %d ms",
-			      (size_t)rd_kafka_outq_len(p->rk), WORKLOAD_DRAIN_MS);
+		BENCH_FAIL(res, "throughput: %zu records without delivery report after %d ms",
+			   (size_t)rd_kafka_outq_len(p->rk), WORKLOAD_DRAIN_MS);
 	if (res->tput_errors > 0)
-		workload_fail(res, "throughput: %llu delivery errors, first: %s",
-			      (unsigned long long)res->tput_errors, p->dr.error);
+		BENCH_FAIL(res, "throughput: %llu delivery errors, first: %s",
+			   (unsigned long long)res->tput_errors, p->dr.error);
 	if (res->tput_acked == 0)
-		workload_fail(res, "throughput: nothing acknowledged");
+		BENCH_FAIL(res, "throughput: nothing acknowledged");
 	return res->ok ? 0 : SL_EIO;
 }
 
@@ -340,13 +325,13 @@ static int workload_paced(const struct bench_opts *opts, const char *bootstrap,
 
 	struct consume *c = malloc(sizeof *c);
 	if (c == NULL) {
-		workload_fail(res, "out of memory");
+		BENCH_FAIL(res, "out of memory");
 		return SL_ENOMEM;
 	}
 	if (consume_start(c, bootstrap, opts->topic, partitions, opts->fetch_wait_ms, run, buf,
 			  opts->record_size,
 			  max_records, err, sizeof err) != 0) {
-		workload_fail(res, "consumer: %s", err);
+		BENCH_FAIL(res, "consumer: %s", err);
 		free(c);
 		return SL_EIO;
 	}
@@ -374,7 +359,7 @@ static int workload_paced(const struct bench_opts *opts, const char *bootstrap,
 								    buf, opts->record_size,
 								    &res->lat_queue_full);
 			if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-				workload_fail(res, "paced produce: %s", rd_kafka_err2str(kerr));
+				BENCH_FAIL(res, "paced produce: %s", rd_kafka_err2str(kerr));
 				goto out;
 			}
 		}
@@ -387,13 +372,13 @@ static int workload_paced(const struct bench_opts *opts, const char *bootstrap,
 			     ((double)(now - start) / 1e9);
 
 	if (workload_producer_drain(p, WORKLOAD_DRAIN_MS) != 0)
-		workload_fail(res, "paced: %zu records without delivery report after %d ms",
-			      (size_t)rd_kafka_outq_len(p->rk), WORKLOAD_DRAIN_MS);
+		BENCH_FAIL(res, "paced: %zu records without delivery report after %d ms",
+			   (size_t)rd_kafka_outq_len(p->rk), WORKLOAD_DRAIN_MS);
 	res->lat_acked = atomic_load(&p->dr.acked);
 	res->lat_errors = atomic_load(&p->dr.errors);
 	if (res->lat_errors > 0)
-		workload_fail(res, "paced: %llu delivery errors, first: %s",
-			      (unsigned long long)res->lat_errors, p->dr.error);
+		BENCH_FAIL(res, "paced: %llu delivery errors, first: %s",
+			   (unsigned long long)res->lat_errors, p->dr.error);
 
 	/* Every acknowledged record must come back. */
 	uint64_t deadline = bench_now_ns() + (uint64_t)WORKLOAD_CONSUME_MS * 1000000u;
@@ -411,51 +396,76 @@ out:
 	if (res->lat_acked > res->e2e_consumed)
 		res->e2e_missing = res->lat_acked - res->e2e_consumed;
 	if (res->e2e_missing > 0)
-		workload_fail(res, "e2e: %llu acknowledged records not read back within %d ms",
-			      (unsigned long long)res->e2e_missing, WORKLOAD_CONSUME_MS);
+		BENCH_FAIL(res, "e2e: %llu acknowledged records not read back within %d ms",
+			   (unsigned long long)res->e2e_missing, WORKLOAD_CONSUME_MS);
 	if (res->e2e_corrupt > 0)
-		workload_fail(res, "e2e: %llu records read back with different bytes",
-			      (unsigned long long)res->e2e_corrupt);
+		BENCH_FAIL(res, "e2e: %llu records read back with different bytes",
+			   (unsigned long long)res->e2e_corrupt);
 	if (c->error[0] != '\0')
-		workload_fail(res, "e2e: %s", c->error);
+		BENCH_FAIL(res, "e2e: %s", c->error);
 	consume_free(c);
 	free(c);
 	return res->ok ? 0 : SL_EIO;
 }
 
-int workload_run(const struct bench_opts *opts, const char *bootstrap, struct workload_result *res)
+/* Clears res for a run and makes the record buffer (opts->record_size
+ * bytes of the seeded pattern, caller frees); an error when the size is
+ * below the record header or memory runs out, recorded in res. */
+static int workload_begin(const struct bench_opts *opts, struct workload_result *res,
+			  uint8_t **buf)
 {
 	memset(res, 0, sizeof *res);
 	res->ok = 1;
 	hist_reset(&res->produce);
 	hist_reset(&res->e2e);
 	if (opts->record_size < RECORD_HEADER) {
-		workload_fail(res, "record size %zu below the %d-byte header", opts->record_size,
-			      RECORD_HEADER);
+		BENCH_FAIL(res, "record size %zu below the %d-byte header", opts->record_size,
+			   RECORD_HEADER);
 		return SL_EINVAL;
 	}
-	uint8_t *buf = malloc(opts->record_size);
-	if (buf == NULL) {
-		workload_fail(res, "out of memory");
+	*buf = malloc(opts->record_size);
+	if (*buf == NULL) {
+		BENCH_FAIL(res, "out of memory");
 		return SL_ENOMEM;
 	}
-	record_fill(buf, opts->record_size, 0x5EED);
+	record_fill(*buf, opts->record_size, 0x5EED);
+	return 0;
+}
 
-	struct workload_producer p;
-	char err[512];
-	int rc = workload_producer_start(&p, bootstrap, workload_tput_conf,
-					 opts->producer_mode, -1, NULL, res);
+/* Starts the throughput producer in mode and makes sure of opts->topic,
+ * setting res->partitions; an error, recorded in res, with no producer
+ * left running. */
+static int workload_open_topic(const struct bench_opts *opts, const char *bootstrap,
+			       enum bench_producer_mode mode, struct workload_producer *p,
+			       struct workload_result *res)
+{
+	int rc = workload_producer_start(p, bootstrap, workload_tput_conf, mode, -1, NULL, res);
 	if (rc != 0)
-		goto out;
-	int partitions = topic_ensure(p.rk, opts->topic, opts->partitions, WORKLOAD_TIMEOUT_MS,
+		return rc;
+	char err[512];
+	int partitions = topic_ensure(p->rk, opts->topic, opts->partitions, WORKLOAD_TIMEOUT_MS,
 				      &res->topic_created, err, sizeof err);
 	if (partitions <= 0) {
-		workload_fail(res, "topic %s: %s", opts->topic, err);
-		workload_producer_stop(&p);
-		rc = SL_EIO;
-		goto out;
+		BENCH_FAIL(res, "topic %s: %s", opts->topic, err);
+		workload_producer_stop(p);
+		return SL_EIO;
 	}
 	res->partitions = partitions;
+	return 0;
+}
+
+int workload_run(const struct bench_opts *opts, const char *bootstrap, struct workload_result *res)
+{
+	uint8_t *buf;
+	int rc = workload_begin(opts, res, &buf);
+	if (rc != 0)
+		return rc;
+
+	struct workload_producer p;
+	rc = workload_open_topic(opts, bootstrap, opts->producer_mode, &p, res);
+	if (rc != 0)
+		goto out;
+	int partitions = res->partitions;
 	if (!opts->skip_throughput) {
 		workload_producer_topic(&p, opts->topic);
 		rc = workload_warmup(&p, partitions, buf, opts->record_size, res);
@@ -483,45 +493,24 @@ out:
 
 int workload_fill(const struct bench_opts *opts, const char *bootstrap, struct workload_result *res)
 {
-	memset(res, 0, sizeof *res);
-	res->ok = 1;
-	hist_reset(&res->produce);
-	hist_reset(&res->e2e);
-	if (opts->record_size < RECORD_HEADER) {
-		workload_fail(res, "record size %zu below the %d-byte header", opts->record_size,
-			      RECORD_HEADER);
-		return SL_EINVAL;
-	}
-	uint8_t *buf = malloc(opts->record_size);
-	if (buf == NULL) {
-		workload_fail(res, "out of memory");
-		return SL_ENOMEM;
-	}
-	record_fill(buf, opts->record_size, 0x5EED);
+	uint8_t *buf;
+	int rc = workload_begin(opts, res, &buf);
+	if (rc != 0)
+		return rc;
 	uint64_t records = (opts->fill_bytes + opts->record_size - 1) / opts->record_size;
 
 	struct workload_producer p;
-	char err[512];
-	int rc = workload_producer_start(&p, bootstrap, workload_tput_conf,
-					 BENCH_PRODUCER_PLAIN, -1, NULL, res);
+	rc = workload_open_topic(opts, bootstrap, BENCH_PRODUCER_PLAIN, &p, res);
 	if (rc != 0)
 		goto out;
-	int partitions = topic_ensure(p.rk, opts->topic, opts->partitions, WORKLOAD_TIMEOUT_MS,
-				      &res->topic_created, err, sizeof err);
-	if (partitions <= 0) {
-		workload_fail(res, "topic %s: %s", opts->topic, err);
-		workload_producer_stop(&p);
-		rc = SL_EIO;
-		goto out;
-	}
-	res->partitions = partitions;
+	int partitions = res->partitions;
 	workload_producer_topic(&p, opts->topic);
 	rc = workload_warmup(&p, partitions, buf, opts->record_size, res);
 	if (rc == 0)
 		rc = workload_throughput(opts, &p, partitions, buf, UINT64_MAX, records, res);
 	if (rc == 0 && res->tput_acked != records)
-		workload_fail(res, "fill: %llu of %llu records acknowledged",
-			      (unsigned long long)res->tput_acked, (unsigned long long)records);
+		BENCH_FAIL(res, "fill: %llu of %llu records acknowledged",
+			   (unsigned long long)res->tput_acked, (unsigned long long)records);
 	workload_producer_stop(&p);
 out:
 	free(buf);
