@@ -24,11 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <event2/event.h>
 
 #include "brokerd/broker.h"
 #include "brokerd/catalog/catalog.h"
@@ -41,13 +38,13 @@
 #include "brokerd/protocol/kreader.h"
 #include "brokerd/server/conn.h"
 #include "brokerd/server/dispatch.h"
-#include "brokerd/shm/segment.h"
 #include "brokerd/topics.h"
 #include "common/bytes.h"
 #include "common/counters.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "tests/unit/broker_core.h"
 #include "tests/unit/scratch_dir.h"
 #include "tests/unit/unit_main.h"
 #include "tests/unit/wire_client.h"
@@ -57,9 +54,9 @@
 static char tmp_root[256];
 static char cluster_id[] = "test-cluster";
 static struct broker_config cfg;
-static struct shm_segment *seg;
-static struct event_base *base;
 
+/* A catalog in a new temporary directory, the config, and brokerd's core
+ * (tests/unit/broker_core.h). */
 static void broker_up(void)
 {
 	scratch_dir_make(tmp_root, sizeof tmp_root, "groups");
@@ -80,18 +77,16 @@ static void broker_up(void)
 	cfg.group_initial_rebalance_delay_ms = 0;
 	cfg.offsets_retention_minutes = 10080;
 	broker.cfg = &cfg;
+	broker_core_up("groups", 1);
+}
 
-	base = event_base_new();
-	ck_assert_ptr_nonnull(base);
-	broker.base = base;
-	broker.partitions = partition_table_new();
-	ck_assert_ptr_nonnull(broker.partitions);
-	char shm_name[64];
-	snprintf(shm_name, sizeof shm_name, "/sluice-test-groups-%d", (int)getpid());
-	ck_assert_int_eq(shm_segment_create(shm_name, 1, 1, 1 << 20, &seg), 0);
-	shm_unlink(shm_name);
-	broker.shm = seg;
-	broker.counters = shm_counters(seg);
+/* The reverse of broker_up; removes the temporary directory. */
+static void broker_down(void)
+{
+	broker_core_down();
+	catalog_close(broker.catalog);
+	memset(&broker, 0, sizeof broker);
+	scratch_dir_remove(tmp_root);
 }
 
 /* The directory the offset store lives in. */
@@ -105,7 +100,7 @@ static const char *groups_dir(void)
 
 static void coordinator_up(void)
 {
-	ck_assert_int_eq(groups_start(base, groups_dir()), 0);
+	ck_assert_int_eq(groups_start(broker.base, groups_dir()), 0);
 }
 
 static void setup(void)
@@ -125,12 +120,7 @@ static void teardown(void)
 {
 	conn_close_all();
 	groups_finish();
-	shm_segment_destroy(seg);
-	partition_table_free(broker.partitions);
-	catalog_close(broker.catalog);
-	event_base_free(base);
-	memset(&broker, 0, sizeof broker);
-	scratch_dir_remove(tmp_root);
+	broker_down();
 	vec_vars_clear();
 }
 
@@ -1365,7 +1355,7 @@ static void store_open(void)
 	applied_records = 0;
 	struct offset_store_hooks hooks = {store_apply, store_snapshot, NULL};
 	ck_assert_int_eq(offset_store_open(groups_dir(), &hooks, &store), 0);
-	ck_assert_int_eq(offset_store_start(store, base), 0);
+	ck_assert_int_eq(offset_store_start(store, broker.base), 0);
 }
 
 /* Commits offset for group/topic/partition; waits for it unless nowait. */
@@ -1404,12 +1394,7 @@ static void store_teardown(void)
 {
 	offset_store_close(store);
 	store = NULL;
-	shm_segment_destroy(seg);
-	partition_table_free(broker.partitions);
-	catalog_close(broker.catalog);
-	event_base_free(base);
-	memset(&broker, 0, sizeof broker);
-	scratch_dir_remove(tmp_root);
+	broker_down();
 }
 
 static char *journal_path(void)

@@ -20,11 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <event2/event.h>
 
 #include "brokerd/broker.h"
 #include "brokerd/catalog/catalog.h"
@@ -37,7 +34,6 @@
 #include "brokerd/protocol/kreader.h"
 #include "brokerd/server/conn.h"
 #include "brokerd/server/dispatch.h"
-#include "brokerd/shm/segment.h"
 #include "brokerd/topics.h"
 #include "brokerd/txn/producer_snapshot.h"
 #include "brokerd/txn/txn_coordinator.h"
@@ -48,6 +44,7 @@
 #include "common/config.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "tests/unit/broker_core.h"
 #include "tests/unit/eos_batches.h"
 #include "tests/unit/scratch_dir.h"
 #include "tests/unit/unit_main.h"
@@ -57,7 +54,6 @@
 
 static char tmp_root[256];
 static struct broker_config cfg;
-static struct event_base *base;
 
 /* Starts brokerd's modules over tmp_root (created by setup). */
 static void eos_up(void)
@@ -66,18 +62,7 @@ static void eos_up(void)
 	ck_assert_int_eq(catalog_open(tmp_root, &broker.catalog), 0);
 	ck_assert_int_eq(catalog_bump_generation(broker.catalog, &broker.generation), 0);
 	broker.cfg = &cfg;
-	base = event_base_new();
-	ck_assert_ptr_nonnull(base);
-	broker.base = base;
-	struct shm_segment *seg;
-	char shm_name[64];
-	snprintf(shm_name, sizeof shm_name, "/sluice-test-txn-%d", (int)getpid());
-	ck_assert_int_eq(shm_segment_create(shm_name, 1, broker.generation, 1 << 20, &seg), 0);
-	shm_unlink(shm_name);
-	broker.shm = seg;
-	broker.counters = shm_counters(seg);
-	broker.partitions = partition_table_new();
-	ck_assert_ptr_nonnull(broker.partitions);
+	broker_core_up("txn", broker.generation);
 	for (size_t i = 0; i < catalog_topic_count(broker.catalog); i++)
 		ck_assert_int_eq(partition_table_add_topic(broker.partitions,
 							   catalog_topic_at(broker.catalog, i)), 0);
@@ -93,9 +78,9 @@ static void eos_up(void)
 	uint64_t skipped = 0;
 	ck_assert_int_eq(wal_recover(broker.wal, broker_replay_batch, &skipped), 0);
 	ck_assert_int_eq(producer_snapshot_write_now(tmp_root, wal_head(broker.wal)), 0);
-	ck_assert_int_eq(wal_start(broker.wal, base, durable_on_wal, NULL), 0);
-	ck_assert_int_eq(groups_start(base, tmp_root), 0);
-	ck_assert_int_eq(txn_start(base, tmp_root), 0);
+	ck_assert_int_eq(wal_start(broker.wal, broker.base, durable_on_wal, NULL), 0);
+	ck_assert_int_eq(groups_start(broker.base, tmp_root), 0);
+	ck_assert_int_eq(txn_start(broker.base, tmp_root), 0);
 	fetch_init();
 }
 
@@ -108,10 +93,8 @@ static void eos_down(void)
 	wal_close(broker.wal);
 	durable_shutdown();
 	producer_snapshot_reset();
-	partition_table_free(broker.partitions);
-	shm_segment_destroy(broker.shm);
+	broker_core_down();
 	catalog_close(broker.catalog);
-	event_base_free(base);
 	memset(&broker, 0, sizeof broker);
 }
 
@@ -891,7 +874,7 @@ START_TEST(test_log_torn_tail)
 	ck_assert_int_eq(mkdir(dir, 0750), 0);
 	struct txn_log *log;
 	ck_assert_int_eq(txn_log_open(dir, count_replay, NULL, &log), 0);
-	ck_assert_int_eq(txn_log_start(log, base), 0);
+	ck_assert_int_eq(txn_log_start(log, broker.base), 0);
 	for (int i = 0; i < 3; i++) {
 		struct txn_meta m = {0};
 		char id[16];
