@@ -14,66 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/byte_reader.h"
 #include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
 #include "common/log.h"
 
-/* A bounds-checked reader over a body; a short read sets a sticky error. */
-struct catalog_reader {
-	const uint8_t *p;
-	size_t left;
-	int err;
-};
-
-/* Returns a pointer to the next n bytes and skips them, or NULL. */
-static const uint8_t *catalog_reader_take(struct catalog_reader *r, size_t n)
-{
-	if (r->err || r->left < n) {
-		r->err = 1;
-		return NULL;
-	}
-	const uint8_t *p = r->p;
-	r->p += n;
-	r->left -= n;
-	return p;
-}
-
-/* Big-endian integers of each width; 0 after a short read. */
-static uint16_t catalog_reader_u16(struct catalog_reader *r)
-{
-	const uint8_t *p = catalog_reader_take(r, 2);
-	return p ? be16_get(p) : 0;
-}
-
-static uint32_t catalog_reader_u32(struct catalog_reader *r)
-{
-	const uint8_t *p = catalog_reader_take(r, 4);
-	return p ? be32_get(p) : 0;
-}
-
-static uint64_t catalog_reader_u64(struct catalog_reader *r)
-{
-	const uint8_t *p = catalog_reader_take(r, 8);
-	return p ? be64_get(p) : 0;
-}
-
 /* Reads len bytes as a new NUL-terminated string; NULL (sticky error) if
  * they run past the body or hold a NUL, which no C string we wrote has. */
-static char *catalog_reader_str(struct catalog_reader *r, size_t len)
+static char *catalog_reader_str(struct byte_reader *r, size_t len)
 {
-	const uint8_t *p = catalog_reader_take(r, len);
-	if (!p || memchr(p, 0, len)) {
-		r->err = 1;
+	char *s = byte_reader_strdup(r, len);
+	if (s && strlen(s) != len) {
+		free(s);
+		byte_reader_fail(r, SL_ECORRUPT);
 		return NULL;
 	}
-	char *s = malloc(len + 1);
-	if (!s) {
-		r->err = 1;
-		return NULL;
-	}
-	memcpy(s, p, len);
-	s[len] = '\0';
 	return s;
 }
 
@@ -434,29 +390,29 @@ int catalog_record_encode(struct byte_buf *buf,
 /* Reads a configs list into a new array (*out, *n); a short read, a NUL
  * or an empty key sets the sticky error (what was read stays in *out for
  * the caller to free). */
-static void catalog_reader_configs(struct catalog_reader *r,
+static void catalog_reader_configs(struct byte_reader *r,
 				   struct topic_config_entry **out, size_t *n)
 {
-	uint32_t count = catalog_reader_u32(r);
+	uint32_t count = byte_reader_be32(r);
 	/* Each config takes at least 6 bytes: bounds the allocation. */
-	if (r->err || count > r->left / 6) {
-		r->err = 1;
+	if (r->err || count > byte_reader_left(r) / 6) {
+		byte_reader_fail(r, SL_ECORRUPT);
 		return;
 	}
 	if (!count)
 		return;
 	struct topic_config_entry *c = calloc(count, sizeof *c);
 	if (!c) {
-		r->err = 1;
+		byte_reader_fail(r, SL_ENOMEM);
 		return;
 	}
 	*out = c;
 	for (uint32_t i = 0; i < count; i++) {
-		c[i].name = catalog_reader_str(r, catalog_reader_u16(r));
+		c[i].name = catalog_reader_str(r, byte_reader_be16(r));
 		*n = i + 1;
-		c[i].value = catalog_reader_str(r, catalog_reader_u32(r));
+		c[i].value = catalog_reader_str(r, byte_reader_be32(r));
 		if (r->err || !c[i].name[0]) {
-			r->err = 1;
+			byte_reader_fail(r, SL_ECORRUPT);
 			return;
 		}
 	}
@@ -465,14 +421,14 @@ static void catalog_reader_configs(struct catalog_reader *r,
 /* Reads a TOPIC_CREATE's stream ids: version 3 lists them (ascending,
  * never 0); versions 1 and 2 give the first, the rest follow it.  Returns
  * 0, or -1 if they are inconsistent. */
-static int catalog_reader_stream_ids(struct catalog_reader *r,
+static int catalog_reader_stream_ids(struct byte_reader *r,
 				     struct topic *t, uint16_t version,
 				     uint64_t first)
 {
 	uint64_t count = (uint64_t)t->partition_count;
 	if (t->partition_count < 1 || count > CATALOG_RECORD_MAX_BODY / 8)
 		return -1;
-	if (version >= 3 && (r->err || count > r->left / 8))
+	if (version >= 3 && (r->err || count > byte_reader_left(r) / 8))
 		return -1;
 	if (version < 3 && (first == 0 || first > UINT64_MAX - count))
 		return -1;
@@ -480,7 +436,7 @@ static int catalog_reader_stream_ids(struct catalog_reader *r,
 	if (!t->stream_ids)
 		return -1;
 	for (uint64_t i = 0; i < count; i++) {
-		uint64_t id = version >= 3 ? catalog_reader_u64(r) : first + i;
+		uint64_t id = version >= 3 ? byte_reader_be64(r) : first + i;
 		if (id == 0 || (i > 0 && id <= t->stream_ids[i - 1]))
 			return -1;
 		t->stream_ids[i] = id;
@@ -491,24 +447,24 @@ static int catalog_reader_stream_ids(struct catalog_reader *r,
 /* Decodes the body of a topic record (TOPIC_CREATE, TOPIC_DELETE,
  * TOPIC_CONFIG, PARTITIONS) after its seq into a new topic; returns NULL if
  * the content is inconsistent. */
-static struct topic *catalog_record_parse_topic(struct catalog_reader *r,
+static struct topic *catalog_record_parse_topic(struct byte_reader *r,
 						struct catalog_record *rec)
 {
 	enum catalog_record_type type = rec->type;
 	struct topic *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
-	const uint8_t *id = catalog_reader_take(r, 16);
+	const uint8_t *id = byte_reader_take(r, 16);
 	if (id)
 		memcpy(t->id, id, 16);
 	uint64_t first = 0;
 	if (type == CATALOG_RECORD_TOPIC_CREATE) {
 		if (rec->version < 3)
-			first = catalog_reader_u64(r);
-		t->partition_count = (int32_t)catalog_reader_u32(r);
+			first = byte_reader_be64(r);
+		t->partition_count = (int32_t)byte_reader_be32(r);
 	}
-	size_t name_len = catalog_reader_u16(r);
-	const uint8_t *name = catalog_reader_take(r, name_len);
+	size_t name_len = byte_reader_be16(r);
+	const uint8_t *name = byte_reader_take(r, name_len);
 	if (!name || name_len == 0 || name_len > TOPIC_NAME_MAX ||
 	    memchr(name, 0, name_len))
 		goto bad;
@@ -518,9 +474,9 @@ static struct topic *catalog_record_parse_topic(struct catalog_reader *r,
 	case CATALOG_RECORD_TOPIC_DELETE:
 		return t;
 	case CATALOG_RECORD_PARTITIONS: {
-		rec->partitions_before = (int32_t)catalog_reader_u32(r);
-		t->partition_count = (int32_t)catalog_reader_u32(r);
-		rec->first_new_stream = catalog_reader_u64(r);
+		rec->partitions_before = (int32_t)byte_reader_be32(r);
+		t->partition_count = (int32_t)byte_reader_be32(r);
+		rec->first_new_stream = byte_reader_be64(r);
 		uint64_t added = (uint64_t)t->partition_count -
 				 (uint64_t)rec->partitions_before;
 		if (r->err || rec->partitions_before < 1 ||
@@ -546,71 +502,71 @@ bad:
 }
 
 /* Reads an object's 48 bytes into o. */
-static void catalog_reader_object(struct catalog_reader *r,
+static void catalog_reader_object(struct byte_reader *r,
 				  struct catalog_object *o)
 {
-	o->id = catalog_reader_u64(r);
-	o->size = catalog_reader_u64(r);
-	o->wal_start = catalog_reader_u64(r);
-	o->wal_end = catalog_reader_u64(r);
-	o->created_ms = (int64_t)catalog_reader_u64(r);
-	o->block_count = catalog_reader_u32(r);
-	o->flags = catalog_reader_u32(r);
+	o->id = byte_reader_be64(r);
+	o->size = byte_reader_be64(r);
+	o->wal_start = byte_reader_be64(r);
+	o->wal_end = byte_reader_be64(r);
+	o->created_ms = (int64_t)byte_reader_be64(r);
+	o->block_count = byte_reader_be32(r);
+	o->flags = byte_reader_be32(r);
 }
 
 /* Reads a block's 56 bytes into b; the leading id is its stream's when
  * stream_led, else its object's. */
-static void catalog_reader_block(struct catalog_reader *r,
+static void catalog_reader_block(struct byte_reader *r,
 				 struct catalog_block *b, int stream_led)
 {
-	uint64_t id = catalog_reader_u64(r);
+	uint64_t id = byte_reader_be64(r);
 	if (stream_led)
 		b->stream_id = id;
 	else
 		b->object_id = id;
-	b->start_offset = (int64_t)catalog_reader_u64(r);
-	b->end_offset = (int64_t)catalog_reader_u64(r);
-	b->max_timestamp = (int64_t)catalog_reader_u64(r);
-	b->record_count = catalog_reader_u64(r);
-	b->position = catalog_reader_u64(r);
-	b->size = catalog_reader_u32(r);
-	b->crc = catalog_reader_u32(r);
+	b->start_offset = (int64_t)byte_reader_be64(r);
+	b->end_offset = (int64_t)byte_reader_be64(r);
+	b->max_timestamp = (int64_t)byte_reader_be64(r);
+	b->record_count = byte_reader_be64(r);
+	b->position = byte_reader_be64(r);
+	b->size = byte_reader_be32(r);
+	b->crc = byte_reader_be32(r);
 }
 
 /* Allocates count items of unit bytes for an array the body says follows,
  * refusing a count the remaining bytes cannot hold (bounds the allocation
  * by the body length).  Returns NULL with the sticky error set on failure,
  * or a non-NULL pointer (also for count 0). */
-static void *catalog_reader_array(struct catalog_reader *r, uint64_t count,
+static void *catalog_reader_array(struct byte_reader *r, uint64_t count,
 				  size_t unit, size_t elem)
 {
-	if (r->err || count > r->left / unit) {
-		r->err = 1;
+	if (r->err || count > byte_reader_left(r) / unit) {
+		byte_reader_fail(r, SL_ECORRUPT);
 		return NULL;
 	}
 	void *a = calloc(count ? (size_t)count : 1, elem);
 	if (!a)
-		r->err = 1;
+		byte_reader_fail(r, SL_ENOMEM);
 	return a;
 }
 
 /* Reads a u32 count and that many u64 ids into the record. */
-static void catalog_reader_ids(struct catalog_reader *r,
+static void catalog_reader_ids(struct byte_reader *r,
 			       struct catalog_record *rec)
 {
-	uint32_t count = catalog_reader_u32(r);
+	uint32_t count = byte_reader_be32(r);
 	uint64_t *ids = catalog_reader_array(r, count, 8, sizeof *ids);
 	rec->ids = ids;
 	if (!ids)
 		return;
 	rec->id_count = count;
 	for (uint32_t i = 0; i < count; i++)
-		ids[i] = catalog_reader_u64(r);
+		ids[i] = byte_reader_be64(r);
 }
 
 /* Reads objects, then the blocks their block counts announce, with each
  * block's object id filled in from the object it belongs to. */
-static void catalog_reader_objects_blocks(struct catalog_reader *r,
+static void catalog_reader_objects_blocks(struct byte_reader *r,
 					  struct catalog_record *rec,
 					  uint32_t object_count)
 {
@@ -640,7 +596,7 @@ static void catalog_reader_objects_blocks(struct catalog_reader *r,
 }
 
 /* Decodes the body of a version 2 object-storage record after its seq. */
-static void catalog_record_parse_object_body(struct catalog_reader *r,
+static void catalog_record_parse_object_body(struct byte_reader *r,
 					     struct catalog_record *rec)
 {
 	rec->owns_arrays = 1;
@@ -649,19 +605,19 @@ static void catalog_record_parse_object_body(struct catalog_reader *r,
 		catalog_reader_objects_blocks(r, rec, 1);
 		break;
 	case CATALOG_RECORD_REPLACE:
-		rec->retire_ms = (int64_t)catalog_reader_u64(r);
+		rec->retire_ms = (int64_t)byte_reader_be64(r);
 		catalog_reader_ids(r, rec);
-		catalog_reader_objects_blocks(r, rec, catalog_reader_u32(r));
+		catalog_reader_objects_blocks(r, rec, byte_reader_be32(r));
 		break;
 	case CATALOG_RECORD_FORGET:
 		catalog_reader_ids(r, rec);
 		break;
 	case CATALOG_RECORD_LOG_START:
-		rec->stream_id = catalog_reader_u64(r);
-		rec->log_start = (int64_t)catalog_reader_u64(r);
+		rec->stream_id = byte_reader_be64(r);
+		rec->log_start = (int64_t)byte_reader_be64(r);
 		break;
 	case CATALOG_RECORD_OBJECTS: {
-		uint32_t count = catalog_reader_u32(r);
+		uint32_t count = byte_reader_be32(r);
 		size_t unit = CATALOG_RECORD_OBJECT_BYTES + 8;
 		struct catalog_object *objs =
 			catalog_reader_array(r, count, unit, sizeof *objs);
@@ -674,15 +630,15 @@ static void catalog_record_parse_object_body(struct catalog_reader *r,
 		rec->object_count = count;
 		for (uint32_t i = 0; i < count; i++) {
 			catalog_reader_object(r, &objs[i]);
-			retired[i] = (int64_t)catalog_reader_u64(r);
+			retired[i] = (int64_t)byte_reader_be64(r);
 		}
 		break;
 	}
 	case CATALOG_RECORD_STREAM: {
-		rec->stream_id = catalog_reader_u64(r);
-		rec->log_start = (int64_t)catalog_reader_u64(r);
-		rec->stream_end = (int64_t)catalog_reader_u64(r);
-		uint32_t count = catalog_reader_u32(r);
+		rec->stream_id = byte_reader_be64(r);
+		rec->log_start = (int64_t)byte_reader_be64(r);
+		rec->stream_end = (int64_t)byte_reader_be64(r);
+		uint32_t count = byte_reader_be32(r);
 		struct catalog_block *blocks = catalog_reader_array(
 			r, count, CATALOG_RECORD_BLOCK_BYTES, sizeof *blocks);
 		rec->blocks = blocks;
@@ -696,7 +652,7 @@ static void catalog_record_parse_object_body(struct catalog_reader *r,
 		break;
 	}
 	default:
-		r->err = 1;
+		byte_reader_fail(r, SL_ECORRUPT);
 		break;
 	}
 }
@@ -742,24 +698,25 @@ enum catalog_record_status catalog_record_parse(const uint8_t *data,
 		return CATALOG_RECORD_TORN;
 	}
 
-	struct catalog_reader r = { body, body_len, 0 };
+	struct byte_reader r;
+	byte_reader_init(&r, body, body_len);
 	rec->type = type;
 	rec->version = version;
-	rec->seq = catalog_reader_u64(&r);
+	rec->seq = byte_reader_be64(&r);
 	switch (type) {
 	case CATALOG_RECORD_GENERATION:
-		rec->generation = catalog_reader_u64(&r);
+		rec->generation = byte_reader_be64(&r);
 		break;
 	case CATALOG_RECORD_STATE:
-		rec->generation = catalog_reader_u64(&r);
-		rec->next_stream_id = catalog_reader_u64(&r);
-		rec->topic_count = catalog_reader_u32(&r);
+		rec->generation = byte_reader_be64(&r);
+		rec->next_stream_id = byte_reader_be64(&r);
+		rec->topic_count = byte_reader_be32(&r);
 		if (version < 2)
 			break;
-		rec->uploaded_end = catalog_reader_u64(&r);
-		rec->object_total = catalog_reader_u64(&r);
-		rec->stream_total = catalog_reader_u64(&r);
-		rec->block_total = catalog_reader_u64(&r);
+		rec->uploaded_end = byte_reader_be64(&r);
+		rec->object_total = byte_reader_be64(&r);
+		rec->stream_total = byte_reader_be64(&r);
+		rec->block_total = byte_reader_be64(&r);
 		break;
 	case CATALOG_RECORD_TOPIC_CONFIG:
 	case CATALOG_RECORD_PARTITIONS:
@@ -774,7 +731,7 @@ enum catalog_record_status catalog_record_parse(const uint8_t *data,
 			break;
 		rec->topic = catalog_record_parse_topic(&r, rec);
 		if (!rec->topic)
-			r.err = 1;
+			byte_reader_fail(&r, SL_ECORRUPT);
 		break;
 	case CATALOG_RECORD_BROKER_CONFIG:
 		if (version < 3) {
@@ -800,7 +757,7 @@ enum catalog_record_status catalog_record_parse(const uint8_t *data,
 		*why = "unknown record type";
 		return CATALOG_RECORD_BAD;
 	}
-	if (r.err || r.left != 0) {
+	if (r.err || byte_reader_left(&r)) {
 		catalog_record_clear(rec);
 		*why = "body does not decode";
 		return CATALOG_RECORD_BAD;

@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "common/byte_reader.h"
 #include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/errors.h"
@@ -181,58 +182,24 @@ const char *offset_snapshot_check(const uint8_t *image, size_t len)
 
 /* ---- parsing ---- */
 
-/* A bounds-checked reader over a body; a short read sets a sticky error. */
-struct offset_reader {
-	const uint8_t *p, *end;
-	int err;
-};
-
-/* Returns the next n bytes and skips them, or NULL. */
-static const uint8_t *offset_reader_take(struct offset_reader *r, size_t n)
-{
-	if (r->err || (size_t)(r->end - r->p) < n) {
-		r->err = 1;
-		return NULL;
-	}
-	const uint8_t *p = r->p;
-	r->p += n;
-	return p;
-}
-
-static uint32_t offset_reader_u32(struct offset_reader *r)
-{
-	const uint8_t *p = offset_reader_take(r, 4);
-	return p ? be32_get(p) : 0;
-}
-
-/* Takes a u16-length string; returns its bytes (NULL after a short read)
- * and sets *len. */
-static const uint8_t *offset_reader_str16(struct offset_reader *r,
-					  uint16_t *len)
-{
-	const uint8_t *p = offset_reader_take(r, 2);
-	*len = p ? be16_get(p) : 0;
-	return offset_reader_take(r, *len);
-}
-
 /* Checks the topic array of a COMMIT or DELETE body. */
-static void offset_record_check_topics(struct offset_reader *r,
+static void offset_record_check_topics(struct byte_reader *r,
 				       enum offset_record_type type,
 				       uint32_t topics)
 {
 	for (uint32_t i = 0; i < topics && !r->err; i++) {
 		uint16_t name_len;
-		offset_reader_str16(r, &name_len);
-		offset_reader_take(r, 16);
+		byte_reader_str16(r, &name_len);
+		byte_reader_take(r, 16);
 		if (name_len == 0)
-			r->err = 1;
-		uint32_t parts = offset_reader_u32(r);
+			byte_reader_fail(r, SL_ECORRUPT);
+		uint32_t parts = byte_reader_be32(r);
 		for (uint32_t k = 0; k < parts && !r->err; k++) {
-			offset_reader_take(r, 4); /* partition */
+			byte_reader_take(r, 4); /* partition */
 			if (!offset_record_has_offsets(type))
 				continue;
-			offset_reader_take(r, 8 + 4 + 8 + 8);
-			offset_reader_take(r, offset_reader_u32(r));
+			byte_reader_take(r, 8 + 4 + 8 + 8);
+			byte_reader_take(r, byte_reader_be32(r)); /* metadata */
 		}
 	}
 }
@@ -277,37 +244,38 @@ enum offset_record_status offset_record_parse(const uint8_t *data,
 		return OFFSET_RECORD_TORN;
 	}
 
-	struct offset_reader r = {body, body + body_len, 0};
-	const uint8_t *seq = offset_reader_take(&r, 8);
+	struct byte_reader r;
+	byte_reader_init(&r, body, body_len);
 	rec->type = type;
-	rec->seq = seq ? be64_get(seq) : 0;
+	rec->seq = byte_reader_be64(&r);
 	switch (type) {
 	case OFFSET_RECORD_STATE:
-		rec->group_count = offset_reader_u32(&r);
+		rec->group_count = byte_reader_be32(&r);
 		break;
 	case OFFSET_RECORD_COMMIT:
 	case OFFSET_RECORD_DELETE:
 	case OFFSET_RECORD_GROUP_DELETE:
-		rec->group = (const char *)offset_reader_str16(&r, &rec->group_len);
+		rec->group = (const char *)byte_reader_str16(&r, &rec->group_len);
 		if (type == OFFSET_RECORD_GROUP_DELETE)
 			break;
-		rec->topic_count = offset_reader_u32(&r);
+		rec->topic_count = byte_reader_be32(&r);
 		rec->body_rest = r.p;
 		offset_record_check_topics(&r, type, rec->topic_count);
 		break;
 	case OFFSET_RECORD_TXN_COMMIT:
 	case OFFSET_RECORD_TXN_END: {
-		rec->group = (const char *)offset_reader_str16(&r, &rec->group_len);
-		const uint8_t *pid = offset_reader_take(&r, 8);
-		rec->producer_id = pid ? (int64_t)be64_get(pid) : -1;
+		rec->group = (const char *)byte_reader_str16(&r, &rec->group_len);
+		rec->producer_id = (int64_t)byte_reader_be64(&r);
+		if (r.err)
+			rec->producer_id = -1; /* no producer, not producer 0 */
 		if (type == OFFSET_RECORD_TXN_END) {
-			const uint8_t *c = offset_reader_take(&r, 1);
-			if (c && *c > 1)
-				r.err = 1;
-			rec->committed = c && *c == 1;
+			uint8_t committed = byte_reader_u8(&r);
+			if (committed > 1)
+				byte_reader_fail(&r, SL_ECORRUPT);
+			rec->committed = committed == 1;
 			break;
 		}
-		rec->topic_count = offset_reader_u32(&r);
+		rec->topic_count = byte_reader_be32(&r);
 		rec->body_rest = r.p;
 		offset_record_check_topics(&r, type, rec->topic_count);
 		break;
@@ -316,7 +284,7 @@ enum offset_record_status offset_record_parse(const uint8_t *data,
 		*why = "unknown record type";
 		return OFFSET_RECORD_BAD;
 	}
-	if (r.err || r.p != r.end) {
+	if (r.err || byte_reader_left(&r)) {
 		*why = "body does not decode";
 		return OFFSET_RECORD_BAD;
 	}

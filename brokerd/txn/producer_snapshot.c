@@ -25,6 +25,7 @@
 #include "brokerd/txn/txn_log.h"
 #include "brokerd/wal/wal.h"
 #include "common/byte_buf.h"
+#include "common/byte_reader.h"
 #include "common/bytes.h"
 #include "common/counters.h"
 #include "common/crc32c.h"
@@ -131,60 +132,40 @@ int producer_snapshot_encode(struct partition_table *pt, uint64_t pos,
 
 /* ---- decoding ---- */
 
-/* A bounds-checked reader; a short read sets a sticky error. */
-struct ps_reader {
-	const uint8_t *p, *end;
-	int err;
-};
-
-/* The next n bytes, skipped; NULL after a short read. */
-static const uint8_t *ps_take(struct ps_reader *r, size_t n)
-{
-	if (r->err || (size_t)(r->end - r->p) < n) {
-		r->err = 1;
-		return NULL;
-	}
-	const uint8_t *p = r->p;
-	r->p += n;
-	return p;
-}
-
 /* Reads one partition's section into part (NULL: a stream that is gone,
  * read and dropped). */
-static int ps_decode_partition(struct ps_reader *r, struct partition *part,
+static int ps_decode_partition(struct byte_reader *r, struct partition *part,
 			       uint32_t entries, uint32_t aborted)
 {
 	for (uint32_t i = 0; i < entries; i++) {
-		const uint8_t *p = ps_take(r, PS_ENTRY_BYTES);
-		if (!p)
-			return SL_ECORRUPT;
-		struct producer_entry e = {
-			.producer_id = (int64_t)be64_get(p),
-			.epoch = (int16_t)be16_get(p + 8),
-			.txn_first_offset = (int64_t)be64_get(p + 10),
-			.last_ms = (int64_t)be64_get(p + 18),
-			.count = p[26],
-		};
-		if (e.count > PRODUCER_BATCHES_KEPT)
+		struct producer_entry e = {0};
+		e.producer_id = (int64_t)byte_reader_be64(r);
+		e.epoch = (int16_t)byte_reader_be16(r);
+		e.txn_first_offset = (int64_t)byte_reader_be64(r);
+		e.last_ms = (int64_t)byte_reader_be64(r);
+		e.count = byte_reader_u8(r);
+		if (r->err || e.count > PRODUCER_BATCHES_KEPT)
 			return SL_ECORRUPT;
 		for (int k = 0; k < e.count; k++) {
-			const uint8_t *b = ps_take(r, PS_BATCH_BYTES);
-			if (!b)
-				return SL_ECORRUPT;
-			e.batches[k] = (struct producer_batch){
-				(int32_t)be32_get(b), (int32_t)be32_get(b + 4),
-				(int64_t)be64_get(b + 8), (int64_t)be64_get(b + 16),
-				be64_get(b + 24)};
+			struct producer_batch *b = &e.batches[k];
+			b->first_seq = (int32_t)byte_reader_be32(r);
+			b->last_seq = (int32_t)byte_reader_be32(r);
+			b->first_offset = (int64_t)byte_reader_be64(r);
+			b->last_offset = (int64_t)byte_reader_be64(r);
+			b->wal_end = byte_reader_be64(r);
 		}
+		if (r->err)
+			return SL_ECORRUPT;
 		if (part && producer_state_put(&part->producers, &e))
 			return SL_ENOMEM;
 	}
 	for (uint32_t i = 0; i < aborted; i++) {
-		const uint8_t *p = ps_take(r, PS_ABORTED_BYTES);
-		if (!p)
+		struct aborted_txn a;
+		a.producer_id = (int64_t)byte_reader_be64(r);
+		a.first_offset = (int64_t)byte_reader_be64(r);
+		a.last_offset = (int64_t)byte_reader_be64(r);
+		if (r->err)
 			return SL_ECORRUPT;
-		struct aborted_txn a = {(int64_t)be64_get(p), (int64_t)be64_get(p + 8),
-					(int64_t)be64_get(p + 16)};
 		if (part && producer_state_put_aborted(&part->producers, &a))
 			return SL_ENOMEM;
 	}
@@ -213,20 +194,24 @@ int producer_snapshot_decode(struct partition_table *pt, const uint8_t *image,
 		return SL_ECORRUPT;
 	*pos = be64_get(image + 8);
 	*trim = be64_get(image + 16);
-	struct ps_reader r = {image + PRODUCER_SNAPSHOT_HEADER_BYTES, image + len, 0};
-	uint32_t parts = be32_get(ps_take(&r, 4));
+	struct byte_reader r;
+	byte_reader_init(&r, image + PRODUCER_SNAPSHOT_HEADER_BYTES,
+			 len - PRODUCER_SNAPSHOT_HEADER_BYTES);
+	uint32_t parts = byte_reader_be32(&r);
 	for (uint32_t i = 0; i < parts; i++) {
-		const uint8_t *h = ps_take(&r, 16);
-		if (!h)
+		uint64_t stream_id = byte_reader_be64(&r);
+		uint32_t entries = byte_reader_be32(&r);
+		uint32_t aborted = byte_reader_be32(&r);
+		if (r.err)
 			break;
-		struct partition *part = partition_by_stream(pt, be64_get(h));
-		int rc = ps_decode_partition(&r, part, be32_get(h + 8), be32_get(h + 12));
+		struct partition *part = partition_by_stream(pt, stream_id);
+		int rc = ps_decode_partition(&r, part, entries, aborted);
 		if (rc == SL_ENOMEM)
 			return rc;
 		if (rc)
-			r.err = 1;
+			byte_reader_fail(&r, rc);
 	}
-	if (r.err || r.p != r.end) {
+	if (r.err || byte_reader_left(&r)) {
 		*why = "content does not decode";
 		return SL_ECORRUPT;
 	}

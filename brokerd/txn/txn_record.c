@@ -9,7 +9,7 @@
 
 #include "brokerd/txn/txn_log.h"
 #include "common/byte_buf.h"
-#include "common/bytes.h"
+#include "common/byte_reader.h"
 #include "common/errors.h"
 
 /* Kafka's names, indexed by enum txn_state. */
@@ -71,103 +71,55 @@ int txn_record_encode(const struct txn_meta *m, uint8_t **out, size_t *len)
 
 /* ---- decoding ---- */
 
-/* A bounds-checked reader; a short read sets a sticky error. */
-struct txn_reader {
-	const uint8_t *p, *end;
-	int err;
-};
-
-/* The next n bytes, skipped; NULL after a short read. */
-static const uint8_t *txn_take(struct txn_reader *r, size_t n)
-{
-	if (r->err || (size_t)(r->end - r->p) < n) {
-		r->err = SL_ECORRUPT;
-		return NULL;
-	}
-	const uint8_t *p = r->p;
-	r->p += n;
-	return p;
-}
-
-/* Takes big-endian integers (0 after a short read). */
-static uint64_t txn_take_u64(struct txn_reader *r)
-{
-	const uint8_t *p = txn_take(r, 8);
-	return p ? be64_get(p) : 0;
-}
-
-static uint32_t txn_take_u32(struct txn_reader *r)
-{
-	const uint8_t *p = txn_take(r, 4);
-	return p ? be32_get(p) : 0;
-}
-
-static uint16_t txn_take_u16(struct txn_reader *r)
-{
-	const uint8_t *p = txn_take(r, 2);
-	return p ? be16_get(p) : 0;
-}
-
 /* A u16-length string as a new C string; NULL on error. */
-static char *txn_take_str(struct txn_reader *r)
+static char *txn_record_take_str(struct byte_reader *r)
 {
-	uint16_t n = txn_take_u16(r);
-	const uint8_t *p = txn_take(r, n);
-	if (!p)
-		return NULL;
-	char *s = malloc((size_t)n + 1);
-	if (!s) {
-		r->err = SL_ENOMEM;
-		return NULL;
-	}
-	memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
+	return byte_reader_strdup(r, byte_reader_be16(r));
 }
 
 int txn_record_decode(const uint8_t *body, size_t len, struct txn_meta *m)
 {
 	memset(m, 0, sizeof *m);
-	struct txn_reader r = {body, body + len, 0};
-	m->id = txn_take_str(&r);
-	m->producer_id = (int64_t)txn_take_u64(&r);
-	m->epoch = (int16_t)txn_take_u16(&r);
-	m->last_producer_id = (int64_t)txn_take_u64(&r);
-	m->last_epoch = (int16_t)txn_take_u16(&r);
-	m->timeout_ms = (int32_t)txn_take_u32(&r);
-	const uint8_t *st = txn_take(&r, 1);
-	m->state = st ? (enum txn_state)*st : TXN_DEAD;
-	m->start_ms = (int64_t)txn_take_u64(&r);
-	m->update_ms = (int64_t)txn_take_u64(&r);
-	uint32_t parts = txn_take_u32(&r);
+	struct byte_reader r;
+	byte_reader_init(&r, body, len);
+	m->id = txn_record_take_str(&r);
+	m->producer_id = (int64_t)byte_reader_be64(&r);
+	m->epoch = (int16_t)byte_reader_be16(&r);
+	m->last_producer_id = (int64_t)byte_reader_be64(&r);
+	m->last_epoch = (int16_t)byte_reader_be16(&r);
+	m->timeout_ms = (int32_t)byte_reader_be32(&r);
+	m->state = (enum txn_state)byte_reader_u8(&r);
+	m->start_ms = (int64_t)byte_reader_be64(&r);
+	m->update_ms = (int64_t)byte_reader_be64(&r);
+	uint32_t parts = byte_reader_be32(&r);
 	/* each partition takes at least 14 bytes: no allocation from a lie */
-	if (!r.err && parts > (size_t)(r.end - r.p) / 14)
-		r.err = SL_ECORRUPT;
+	if (parts > byte_reader_left(&r) / 14)
+		byte_reader_fail(&r, SL_ECORRUPT);
 	if (!r.err && parts) {
 		m->parts = calloc(parts, sizeof *m->parts);
 		if (!m->parts)
-			r.err = SL_ENOMEM;
+			byte_reader_fail(&r, SL_ENOMEM);
 	}
 	for (uint32_t i = 0; i < parts && !r.err; i++) {
-		m->parts[i].stream_id = txn_take_u64(&r);
-		m->parts[i].partition = (int32_t)txn_take_u32(&r);
-		m->parts[i].topic = txn_take_str(&r);
+		m->parts[i].stream_id = byte_reader_be64(&r);
+		m->parts[i].partition = (int32_t)byte_reader_be32(&r);
+		m->parts[i].topic = txn_record_take_str(&r);
 		m->part_count = i + 1;
 	}
-	uint32_t groups = txn_take_u32(&r);
-	if (!r.err && groups > (size_t)(r.end - r.p) / 2)
-		r.err = SL_ECORRUPT;
+	uint32_t groups = byte_reader_be32(&r);
+	if (groups > byte_reader_left(&r) / 2)
+		byte_reader_fail(&r, SL_ECORRUPT);
 	if (!r.err && groups) {
 		m->groups = calloc(groups, sizeof *m->groups);
 		if (!m->groups)
-			r.err = SL_ENOMEM;
+			byte_reader_fail(&r, SL_ENOMEM);
 	}
 	for (uint32_t i = 0; i < groups && !r.err; i++) {
-		m->groups[i] = txn_take_str(&r);
+		m->groups[i] = txn_record_take_str(&r);
 		m->group_count = i + 1;
 	}
-	if (!r.err && (r.p != r.end || !m->id || m->state > TXN_DEAD))
-		r.err = SL_ECORRUPT;
+	if (byte_reader_left(&r) || !m->id || m->state > TXN_DEAD)
+		byte_reader_fail(&r, SL_ECORRUPT);
 	if (r.err) {
 		txn_meta_free(m);
 		return r.err;
