@@ -194,27 +194,6 @@ static int run_mock(const struct bench_opts *opts, struct workload_result *res)
 	return rc;
 }
 
-/* Prints the report with the compaction section before its "result:" line
- * (report.c does not know the compaction part). */
-static void print_with_compact(const struct report *rep, const struct bench_opts *opts,
-			       const struct compactbench_result *compact)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	if (mem == NULL)
-		log_fatal("out of memory");
-	report_print(mem, rep);
-	fclose(mem);
-	char *result = strstr(buf, "result: ");
-	if (result == NULL)
-		result = buf + len;
-	fwrite(buf, 1, (size_t)(result - buf), stdout);
-	report_compact_print(stdout, opts, compact);
-	fputs(result, stdout);
-	free(buf);
-}
-
 int main(int argc, char **argv)
 {
 	struct bench_opts opts = {
@@ -535,10 +514,10 @@ int main(int argc, char **argv)
 		rep.mock = mockres;
 	}
 
+	report_print_sections(stdout, &rep);
 	if (compact != NULL)
-		print_with_compact(&rep, &opts, compact);
-	else
-		report_print(stdout, &rep);
+		report_compact_print(stdout, &opts, compact);
+	report_print_verdict(stdout, &rep);
 	if (opts.json_path != NULL &&
 	    (compact != NULL ? report_compact_json_write(&rep, compact, opts.json_path)
 			     : report_json_write(&rep, opts.json_path)) != 0) {

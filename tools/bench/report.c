@@ -135,7 +135,7 @@ static void report_print_produce(FILE *out, const struct report *r)
 	fprintf(out, "\n");
 }
 
-void report_print(FILE *out, const struct report *r)
+void report_print_sections(FILE *out, const struct report *r)
 {
 	fprintf(out, "sluice-bench %s\n\n", PACKAGE_VERSION);
 	if (r->disk != NULL)
@@ -162,7 +162,17 @@ void report_print(FILE *out, const struct report *r)
 				(double)r->opts->cache_bytes / BENCH_MIB);
 		fprintf(out, "\n\n");
 	}
+}
+
+void report_print_verdict(FILE *out, const struct report *r)
+{
 	fprintf(out, "result: %s\n", r->ok ? "ok" : "FAILED");
+}
+
+void report_print(FILE *out, const struct report *r)
+{
+	report_print_sections(out, r);
+	report_print_verdict(out, r);
 }
 
 /* {key: value} of a NULL-terminated key/value list. */

@@ -33,8 +33,12 @@ struct report {
 	int ok;                                /* every part that ran succeeded */
 };
 
-/* Prints the table. */
+/* Prints the table: its sections, then the verdict line ("result: ok").
+ * A part report.c does not know (the compaction section) goes between the
+ * two halves. */
 void report_print(FILE *out, const struct report *r);
+void report_print_sections(FILE *out, const struct report *r);
+void report_print_verdict(FILE *out, const struct report *r);
 /* Returns the JSON document (new reference); NULL only if out of memory. */
 json_t *report_json(const struct report *r);
 /* Writes the JSON document to path; returns 0 or SL_EIO. */
