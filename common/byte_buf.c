@@ -106,12 +106,6 @@ void byte_buf_put_str16(struct byte_buf *b, const char *s, size_t len)
 		memcpy(p + 2, s, len);
 }
 
-void byte_buf_reset(struct byte_buf *b)
-{
-	b->len = 0;
-	b->err = 0;
-}
-
 void byte_buf_free(struct byte_buf *b)
 {
 	free(b->data);

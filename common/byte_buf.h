@@ -39,9 +39,6 @@ void byte_buf_put_be64(struct byte_buf *b, uint64_t v);
  * UINT16_MAX appends nothing and makes SL_EINVAL sticky. */
 void byte_buf_put_str16(struct byte_buf *b, const char *s, size_t len);
 
-/* Empties the buffer and clears err, keeping the allocation. */
-void byte_buf_reset(struct byte_buf *b);
-
 /* Releases the bytes and leaves the buffer empty. */
 void byte_buf_free(struct byte_buf *b);
 

@@ -98,24 +98,6 @@ START_TEST(test_byte_buf_growth)
 }
 END_TEST
 
-/* reset empties the buffer and clears the error, keeping the memory. */
-START_TEST(test_byte_buf_reset)
-{
-	struct byte_buf b = {0};
-	byte_buf_put_be64(&b, 1);
-	byte_buf_fail(&b, SL_EINVAL);
-	uint8_t *data = b.data;
-	byte_buf_reset(&b);
-	ck_assert_int_eq(b.err, 0);
-	ck_assert_uint_eq(b.len, 0);
-	ck_assert_ptr_eq(b.data, data);
-	byte_buf_put_be16(&b, 0xbeef);
-	static const uint8_t want[] = {0xbe, 0xef};
-	assert_bytes(&b, want, sizeof want);
-	byte_buf_free(&b);
-}
-END_TEST
-
 /* After an allocation failure every append is a no-op and SL_ENOMEM
  * stays, so a caller checking once after a whole record sees it. */
 START_TEST(test_byte_buf_enomem_sticks)
@@ -186,7 +168,6 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_byte_buf_golden);
 	tcase_add_test(tc, test_byte_buf_signed_casts);
 	tcase_add_test(tc, test_byte_buf_growth);
-	tcase_add_test(tc, test_byte_buf_reset);
 	tcase_add_test(tc, test_byte_buf_enomem_sticks);
 	tcase_add_test(tc, test_byte_buf_enomem_on_first_grow);
 	tcase_add_test(tc, test_byte_buf_str16_too_long);
