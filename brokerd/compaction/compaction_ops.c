@@ -193,6 +193,8 @@ static json_t *compaction_object_json(const struct catalog_object *o)
  * blocks by stream, not by object).  Returns 0 or -1 without memory. */
 static int compaction_page_blocks(const uint64_t *ids, size_t n, json_t **objs)
 {
+	if (n == 0)
+		return 0;
 	size_t ns;
 	struct compaction_stream *s = compaction_streams_list(&ns);
 	if (!s)
@@ -204,7 +206,7 @@ static int compaction_page_blocks(const uint64_t *ids, size_t n, json_t **objs)
 			catalog_stream_blocks(broker.catalog, s[i].id, &nb);
 		for (size_t k = 0; k < nb && !rc; k++) {
 			/* most blocks are outside the page's id range */
-			if (!n || b[k].object_id < ids[0] || b[k].object_id > ids[n - 1])
+			if (b[k].object_id < ids[0] || b[k].object_id > ids[n - 1])
 				continue;
 			const uint64_t *hit = bsearch(&b[k].object_id, ids, n,
 						      sizeof *ids, compaction_u64_cmp);
