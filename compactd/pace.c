@@ -12,6 +12,11 @@ void pace_init(struct pace *p, int64_t bytes_per_sec, int64_t now_ms)
 	p->last_ms = now_ms;
 }
 
+uint64_t pace_bytes_per_sec(const struct pace *p)
+{
+	return (uint64_t)(p->rate * 1000.0 + 0.5);
+}
+
 int64_t pace_delay(struct pace *p, uint64_t bytes, int64_t now_ms)
 {
 	if (now_ms > p->last_ms) {

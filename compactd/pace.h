@@ -5,7 +5,10 @@
  * produce, uploads and fetches.  The bucket may go into debt: a transfer
  * larger than what is saved starts after the wait pace_delay returns, and
  * the next one waits for the debt to be paid.  Pure; the caller passes the
- * time and does the waiting.
+ * time and does the waiting.  Within a transfer, PUTs are also sent at no
+ * more than the rate (pace_bytes_per_sec), so an output object does not
+ * reach the store as one burst: a store on the broker's machine or disks
+ * would make produce wait behind it.
  */
 #ifndef SLUICE_COMPACTD_PACE_H
 #define SLUICE_COMPACTD_PACE_H
@@ -25,5 +28,8 @@ void pace_init(struct pace *p, int64_t bytes_per_sec, int64_t now_ms);
 /* Books a transfer of bytes at now_ms: returns how many milliseconds to
  * wait before starting it (0: at once). */
 int64_t pace_delay(struct pace *p, uint64_t bytes, int64_t now_ms);
+
+/* The bucket's rate in bytes per second. */
+uint64_t pace_bytes_per_sec(const struct pace *p);
 
 #endif

@@ -24,6 +24,10 @@ START_TEST(test_burst_then_rate)
 	d = pace_delay(&p, 1, 500);
 	ck_assert_int_ge(d, 499);
 	ck_assert_int_le(d, 501);
+	/* PUTs are sent at the same rate */
+	ck_assert_uint_eq(pace_bytes_per_sec(&p), 1000000);
+	pace_init(&p, 64ll << 20, 0);
+	ck_assert_uint_eq(pace_bytes_per_sec(&p), 64ull << 20);
 }
 END_TEST
 
