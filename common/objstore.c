@@ -570,6 +570,13 @@ void objstore_put(struct objstore *os, const char *key, const void *data,
 void objstore_get(struct objstore *os, const char *key, uint64_t offset,
 		  uint64_t len, objstore_cb cb, void *arg)
 {
+	objstore_get_paced(os, key, offset, len, 0, cb, arg);
+}
+
+void objstore_get_paced(struct objstore *os, const char *key, uint64_t offset,
+			uint64_t len, uint64_t max_bytes_per_sec, objstore_cb cb,
+			void *arg)
+{
 	struct objstore_op *op =
 		objstore_op_begin(os, OBJSTORE_GET, key, 0, cb, arg);
 	if (!op)
@@ -580,6 +587,7 @@ void objstore_get(struct objstore *os, const char *key, uint64_t offset,
 	}
 	op->offset = offset;
 	op->range_len = len;
+	op->max_recv_rate = max_bytes_per_sec;
 	os->backend->start(op);
 }
 

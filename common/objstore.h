@@ -99,6 +99,13 @@ void objstore_put_paced(struct objstore *os, const char *key, const void *data,
 void objstore_get(struct objstore *os, const char *key, uint64_t offset,
 		  uint64_t len, objstore_cb cb, void *arg);
 
+/* objstore_get receiving at most max_bytes_per_sec on average (0: no
+ * limit), for background readers that must not take the network or the
+ * store from foreground ones.  The local backend ignores it. */
+void objstore_get_paced(struct objstore *os, const char *key, uint64_t offset,
+			uint64_t len, uint64_t max_bytes_per_sec, objstore_cb cb,
+			void *arg);
+
 /* Size of key (object_size).  A HEAD response has no body, so a missing
  * bucket also reads as SL_ENOENT here (GET and LIST name NoSuchBucket). */
 void objstore_head(struct objstore *os, const char *key, objstore_cb cb,

@@ -49,6 +49,7 @@ struct objstore_op {
 	const uint8_t *data; /* PUT */
 	size_t len;
 	uint64_t max_send_rate; /* PUT: bytes per second, 0 = no limit */
+	uint64_t max_recv_rate; /* GET: bytes per second, 0 = no limit */
 	uint64_t offset, range_len; /* GET */
 	char **keys;		    /* DELETE, relative, copied */
 	size_t nkeys;

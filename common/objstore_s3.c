@@ -417,6 +417,7 @@ static void s3_get_start(struct objstore_op *op)
 	if (!req)
 		return;
 	req->object_level = 1;
+	req->max_recv_rate = op->max_recv_rate;
 	if (op->range_len)
 		snprintf(req->range, sizeof req->range, "bytes=%llu-%llu",
 			 (unsigned long long)op->offset,

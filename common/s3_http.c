@@ -387,6 +387,9 @@ static void s3_http_req_send(struct s3_http_req *req)
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, S3_HTTP_LOW_SPEED_SECS);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+	if (req->max_recv_rate)
+		curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE,
+				 (curl_off_t)req->max_recv_rate);
 	if (!strcmp(req->method, "GET")) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	} else if (!strcmp(req->method, "HEAD")) {

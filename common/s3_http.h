@@ -51,6 +51,7 @@ struct s3_http_req {
 	const uint8_t *body; /* not copied */
 	size_t body_len;
 	uint64_t max_send_rate; /* body bytes per second, 0 = no limit */
+	uint64_t max_recv_rate; /* response bytes per second, 0 = no limit */
 	struct objstore_buf own_body; /* a body the caller built, freed here */
 	char content_md5[32];
 	const char *content_type;

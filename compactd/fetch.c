@@ -205,6 +205,13 @@ static void fetch_on_tail(void *arg, const struct objstore_result *res)
 	fetch_pump(f);
 }
 
+/* The receive rate of one GET: the GETs in flight share the pace's rate,
+ * so an input does not arrive as one burst either. */
+static uint64_t fetch_rate(const struct fetch *f)
+{
+	return pace_bytes_per_sec(f->pace) / FETCH_INFLIGHT + 1;
+}
+
 /* Issues a tail GET (after its pacing delay). */
 static void fetch_tail_go(evutil_socket_t fd, short what, void *arg)
 {
@@ -217,7 +224,8 @@ static void fetch_tail_go(evutil_socket_t fd, short what, void *arg)
 	}
 	char key[OBJECT_KEY_MAX];
 	object_key(fo->o->id, key, sizeof key);
-	objstore_get(f->os, key, fo->o->size - fo->tail_len, fo->tail_len, fetch_on_tail, fo);
+	objstore_get_paced(f->os, key, fo->o->size - fo->tail_len, fo->tail_len,
+			   fetch_rate(f), fetch_on_tail, fo);
 }
 
 /* Issues the tail GET of one input: footer and index, or the whole object
@@ -350,7 +358,7 @@ static void fetch_range_go(evutil_socket_t fd, short what, void *arg)
 	}
 	char key[OBJECT_KEY_MAX];
 	object_key(r->fo->o->id, key, sizeof key);
-	objstore_get(f->os, key, r->pos, r->len, fetch_on_range, r);
+	objstore_get_paced(f->os, key, r->pos, r->len, fetch_rate(f), fetch_on_range, r);
 }
 
 /* Issues the tails, then the ranges, as far as FETCH_INFLIGHT allows. */

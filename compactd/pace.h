@@ -5,10 +5,11 @@
  * produce, uploads and fetches.  The bucket may go into debt: a transfer
  * larger than what is saved starts after the wait pace_delay returns, and
  * the next one waits for the debt to be paid.  Pure; the caller passes the
- * time and does the waiting.  Within a transfer, PUTs are also sent at no
- * more than the rate (pace_bytes_per_sec), so an output object does not
- * reach the store as one burst: a store on the broker's machine or disks
- * would make produce wait behind it.
+ * time and does the waiting.  Within a transfer, bytes also move at no
+ * more than the rate (pace_bytes_per_sec: a PUT at the rate, the GETs in
+ * flight sharing it), so an object does not cross the network as one
+ * burst: a store on the broker's machine or disks would make produce
+ * wait behind it.
  */
 #ifndef SLUICE_COMPACTD_PACE_H
 #define SLUICE_COMPACTD_PACE_H

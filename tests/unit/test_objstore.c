@@ -1625,8 +1625,8 @@ static double mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A paced PUT, single and multipart: the bytes arrive intact and the
- * transfer takes about len / rate.  Only the lower bound is checked (a slow
+/* A paced PUT, single and multipart, and a paced GET: the bytes arrive
+ * intact and each transfer takes about len / rate.  Only the lower bound is checked (a slow
  * machine may take longer, never a paced one less), with room for curl
  * sending its first buffer at once. */
 START_TEST(test_s3_paced)
@@ -1667,8 +1667,30 @@ START_TEST(test_s3_paced)
 		double floor_s = (double)(len - 2 * 65536) / 2000000.0;
 		ck_assert_msg(secs >= floor_s * 0.9, "%zu bytes in %.3f s, paced at 2 MB/s",
 			      len, secs);
+
 		free(data);
 	}
+
+	/* A paced GET: the same bytes, no faster.  curl reads up to 100
+	 * buffers (1.6 MB) per socket event before it checks the limit, so
+	 * the object is large enough for the limit to show. */
+	size_t len = 6000000;
+	uint8_t *data = make_data(len, 13);
+	do_put(base, os, "paced/get", data, len, &w);
+	ck_assert_msg(w.status == 0, "%s", w.error);
+	wait_reset(&w);
+	double t0 = mono_s();
+	in_call = 1;
+	objstore_get_paced(os, "paced/get", 0, 0, 6000000, wait_cb, &w);
+	in_call = 0;
+	wait_run(base, &w);
+	double secs = mono_s() - t0;
+	ck_assert_msg(w.status == 0, "%s", w.error);
+	ck_assert_uint_eq(w.len, len);
+	ck_assert(!memcmp(w.data, data, len));
+	ck_assert_msg(secs >= 0.5, "GET of %zu bytes in %.3f s, paced at 6 MB/s", len, secs);
+	free(data);
+
 	wait_reset(&w);
 	objstore_close(os);
 	mock_free(mk);
