@@ -18,6 +18,7 @@
  * a read in flight still finds them).  Event-loop thread only.
  */
 #include "brokerd/compaction/compaction.h"
+#include "brokerd/compaction/object_index.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -76,13 +77,6 @@ static int compaction_stream_cmp(const void *a, const void *b)
 {
 	const struct compaction_stream *x = a, *y = b;
 	return (x->id > y->id) - (x->id < y->id);
-}
-
-/* Orders u64 values. */
-static int compaction_u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
 }
 
 /* Every stream the catalog knows, sorted by id (*n of them); NULL when
@@ -173,7 +167,7 @@ json_t *compaction_op_streams(struct control_conn *cc, json_t *req)
 }
 
 /* The "objects" entry of one object, with an empty blocks array that
- * compaction_page_blocks fills. */
+ * compaction_page fills. */
 static json_t *compaction_object_json(const struct catalog_object *o)
 {
 	char id[CONTROL_CODEC_ID_LEN];
@@ -188,37 +182,50 @@ static json_t *compaction_object_json(const struct catalog_object *o)
 			 "wal_end", (json_int_t)o->wal_end, "blocks");
 }
 
-/* Appends to each page object's "blocks" its live blocks, in stream and
- * offset order: one pass over every stream's blocks (the catalog keeps
- * blocks by stream, not by object).  Returns 0 or -1 without memory. */
-static int compaction_page_blocks(const uint64_t *ids, size_t n, json_t **objs)
+/* The objects listing's index (object_index.h), built again when the
+ * catalog changed since the last page; NULL when out of memory. */
+static const struct object_index *compaction_index(void)
 {
-	if (n == 0)
-		return 0;
+	const struct object_index *ix = object_index_current(broker.catalog);
+	if (ix)
+		return ix;
 	size_t ns;
 	struct compaction_stream *s = compaction_streams_list(&ns);
-	if (!s)
-		return -1;
-	int rc = 0;
-	for (size_t i = 0; i < ns && !rc; i++) {
-		size_t nb;
-		const struct catalog_block *b =
-			catalog_stream_blocks(broker.catalog, s[i].id, &nb);
-		for (size_t k = 0; k < nb && !rc; k++) {
-			/* most blocks are outside the page's id range */
-			if (b[k].object_id < ids[0] || b[k].object_id > ids[n - 1])
-				continue;
-			const uint64_t *hit = bsearch(&b[k].object_id, ids, n,
-						      sizeof *ids, compaction_u64_cmp);
-			if (!hit)
-				continue;
-			json_t *arr = json_object_get(objs[hit - ids], "blocks");
-			if (json_array_append_new(arr, control_codec_block_json(&b[k])) < 0)
-				rc = -1;
+	uint64_t *ids = s ? malloc((ns ? ns : 1) * sizeof *ids) : NULL;
+	if (ids) {
+		for (size_t i = 0; i < ns; i++)
+			ids[i] = s[i].id;
+		ix = object_index_build(broker.catalog, ids, ns);
+	}
+	free(ids);
+	free(s);
+	return ix;
+}
+
+/* Appends the index's objects [from, from + n) with their live blocks to
+ * arr.  Returns 0, -1 without memory, or 1 when the index turned out
+ * stale (arr then holds part of the page). */
+static int compaction_page(const struct object_index *ix, size_t from,
+			   size_t n, json_t *arr)
+{
+	for (size_t i = from; i < from + n; i++) {
+		const struct catalog_object *obj =
+			catalog_object_by_id(broker.catalog, ix->ids[i]);
+		if (!obj)
+			return 1;
+		json_t *o = compaction_object_json(obj);
+		if (json_array_append_new(arr, o) < 0)
+			return -1;
+		json_t *blocks = json_object_get(o, "blocks");
+		for (size_t r = 0; r < ix->first[i + 1] - ix->first[i]; r++) {
+			const struct catalog_block *b = object_index_block(ix, i, r);
+			if (!b)
+				return 1;
+			if (json_array_append_new(blocks, control_codec_block_json(b)) < 0)
+				return -1;
 		}
 	}
-	free(s);
-	return rc;
+	return 0;
 }
 
 /* {"op":"objects","after":id|null,"limit":N}: one page of objects in id
@@ -241,48 +248,45 @@ json_t *compaction_op_objects(struct control_conn *cc, json_t *req)
 	if (limit > COMPACTION_PAGE_MAX)
 		limit = COMPACTION_PAGE_MAX;
 
-	/* the ids after `after`; the page is the smallest `limit` of them */
-	size_t count = catalog_object_count(broker.catalog), n = 0;
-	uint64_t *ids = malloc((count ? count : 1) * sizeof *ids);
-	if (!ids)
-		return control_error("objects: out of memory");
-	for (size_t i = 0; i < count; i++) {
-		uint64_t id = catalog_object_at(broker.catalog, i)->id;
-		if (from_start || id > after)
-			ids[n++] = id;
+	/* A stale index (never expected: it is keyed on the catalog's
+	 * sequence) is built again once. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		const struct object_index *ix = compaction_index();
+		if (!ix)
+			return control_error("objects: out of memory");
+		size_t from = object_index_after(ix, from_start, after);
+		size_t fit = 0, blocks = 0;
+		while (from + fit < ix->count && fit < (size_t)limit) {
+			/* the object's blocks when written: its share of the
+			 * page whether or not they are still live */
+			const struct catalog_object *o =
+				catalog_object_by_id(broker.catalog, ix->ids[from + fit]);
+			blocks += o ? o->block_count : 0;
+			if (fit > 0 && blocks > COMPACTION_PAGE_BLOCKS)
+				break;
+			fit++;
+		}
+		int more = from + fit < ix->count;
+		char next[CONTROL_CODEC_ID_LEN];
+		if (more)
+			control_codec_id_format(ix->ids[from + fit - 1], next);
+		json_t *arr = json_array();
+		int rc = arr ? compaction_page(ix, from, fit, arr) : -1;
+		if (rc || !more)
+			object_index_drop(); /* stale, or the listing is done */
+		if (rc) {
+			json_decref(arr);
+			if (rc < 0)
+				return control_error("objects: out of memory");
+			log_warn("compaction: the objects index was stale at sequence %llu; built again",
+				 (unsigned long long)catalog_seq(broker.catalog));
+			continue;
+		}
+		json_t *reply = json_pack("{s:b, s:o, s:s?}", "ok", 1, "objects", arr,
+					  "next", more ? next : NULL);
+		return reply ? reply : control_error("objects: out of memory");
 	}
-	qsort(ids, n, sizeof *ids, compaction_u64_cmp);
-	size_t fit = 0, blocks = 0;
-	while (fit < n && fit < (size_t)limit) {
-		blocks += catalog_object_by_id(broker.catalog, ids[fit])->block_count;
-		if (fit > 0 && blocks > COMPACTION_PAGE_BLOCKS)
-			break;
-		fit++;
-	}
-	int more = n > fit;
-	n = fit;
-
-	json_t *arr = json_array();
-	json_t **objs = calloc(n ? n : 1, sizeof *objs);
-	int failed = !arr || !objs;
-	for (size_t i = 0; i < n && !failed; i++) {
-		objs[i] = compaction_object_json(catalog_object_by_id(broker.catalog, ids[i]));
-		failed = json_array_append_new(arr, objs[i]) < 0;
-	}
-	if (!failed)
-		failed = compaction_page_blocks(ids, n, objs) < 0;
-	char next[CONTROL_CODEC_ID_LEN];
-	if (more)
-		control_codec_id_format(ids[n - 1], next);
-	free(objs);
-	free(ids);
-	if (failed) {
-		json_decref(arr);
-		return control_error("objects: out of memory");
-	}
-	json_t *reply = json_pack("{s:b, s:o, s:s?}", "ok", 1, "objects", arr,
-				  "next", more ? next : NULL);
-	return reply ? reply : control_error("objects: out of memory");
+	return control_error("objects: the catalog's blocks do not match its objects");
 }
 
 /* Reads an array of object ids (1..COMPACTION_IDS_MAX).  Returns the count

@@ -613,6 +613,59 @@ START_TEST(test_objects_page_blocks)
 }
 END_TEST
 
+/* Checks that object id of page r holds n blocks: one per partition
+ * 0..n-1 of t in stream order, each at position 10 * partition. */
+static void check_wide_blocks(json_t *r, uint64_t id, const struct topic *t,
+			      int32_t n)
+{
+	json_t *blocks = json_object_get(page_object(r, id), "blocks");
+	ck_assert_uint_eq(json_array_size(blocks), (size_t)n);
+	for (int32_t p = 0; p < n; p++) {
+		json_t *b = json_array_get(blocks, (size_t)p);
+		ck_assert_uint_eq((uint64_t)json_integer_value(json_array_get(b, 0)),
+				  topic_stream_id(t, p));
+		ck_assert_int_eq(json_integer_value(json_array_get(b, 5)), p * 10);
+	}
+}
+
+/* The pages of one listing come from an index kept while the catalog does
+ * not change; an upload committed between two pages shows in the next. */
+START_TEST(test_objects_pages_across_changes)
+{
+	const struct topic *t = make_topic("wide", 700, NULL, NULL, NULL, NULL);
+	upload_wide(0x10, t, 600);
+	upload_wide(0x20, t, 600);
+	struct client c;
+	client_open(&c);
+	json_t *r = client_call(&c, "{\"op\":\"objects\",\"after\":null}");
+	ck_assert_msg(reply_ok(r), "%s", reply_error(r));
+	uint64_t ids[4];
+	ck_assert_uint_eq(page_ids(r, ids, 4), 1);
+	ck_assert_uint_eq(ids[0], 0x10);
+	check_wide_blocks(r, 0x10, t, 600);
+	json_decref(r);
+
+	upload_wide(0x30, t, 5);
+	r = client_call(&c, "{\"op\":\"objects\",\"after\":\"0000000000000010\"}");
+	ck_assert_msg(reply_ok(r), "%s", reply_error(r));
+	ck_assert_uint_eq(page_ids(r, ids, 4), 2);
+	ck_assert_uint_eq(ids[0], 0x20);
+	ck_assert_uint_eq(ids[1], 0x30);
+	check_wide_blocks(r, 0x20, t, 600);
+	check_wide_blocks(r, 0x30, t, 5);
+	ck_assert(json_is_null(json_object_get(r, "next")));
+	json_decref(r);
+
+	/* after the last id: an empty page */
+	r = client_call(&c, "{\"op\":\"objects\",\"after\":\"0000000000000030\"}");
+	ck_assert_msg(reply_ok(r), "%s", reply_error(r));
+	ck_assert_uint_eq(page_ids(r, ids, 4), 0);
+	ck_assert(json_is_null(json_object_get(r, "next")));
+	json_decref(r);
+	client_close(&c);
+}
+END_TEST
+
 /* ---- replace_objects and forget_objects ---- */
 
 START_TEST(test_replace_and_forget)
@@ -933,6 +986,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_streams);
 	tcase_add_test(tc, test_objects);
 	tcase_add_test(tc, test_objects_page_blocks);
+	tcase_add_test(tc, test_objects_pages_across_changes);
 	tcase_add_test(tc, test_replace_and_forget);
 	tcase_add_test(tc, test_events);
 	tcase_add_test(tc, test_cold_read_of_replaced_object);
