@@ -29,6 +29,7 @@
 
 #include "brokerd/catalog/catalog.h"
 #include "brokerd/cold/block_cache.h"
+#include "brokerd/compaction/object_index.h"
 #include "brokerd/compaction/retention.h"
 #include "brokerd/control/control.h"
 #include "brokerd/dynconfig.h"
@@ -352,6 +353,8 @@ void broker_finish(void)
 	partition_table_free(broker.partitions);
 	shm_segment_destroy(broker.shm);
 	dynconfig_finish();
+	/* keyed on the catalog's address: a later catalog may get it */
+	object_index_drop();
 	if (broker.catalog)
 		catalog_close(broker.catalog);
 	memset(&broker, 0, sizeof broker);

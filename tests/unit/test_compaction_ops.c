@@ -34,6 +34,7 @@
 #include "brokerd/broker.h"
 #include "brokerd/catalog/catalog.h"
 #include "brokerd/cold/block_cache.h"
+#include "brokerd/compaction/object_index.h"
 #include "brokerd/compaction/retention.h"
 #include "brokerd/control/control.h"
 #include "brokerd/partition/partition.h"
@@ -108,6 +109,7 @@ static void teardown(void)
 	broker.base = NULL;
 	partition_table_free(broker.partitions);
 	broker.partitions = NULL;
+	object_index_drop();
 	catalog_close(broker.catalog);
 	broker.catalog = NULL;
 	scratch_dir_remove(tmp_root);
