@@ -316,8 +316,8 @@ static void run_put_go(evutil_socket_t fd, short what, void *arg)
 	const struct rewrite_output *o = &r->res.outputs[r->puts_done];
 	char key[OBJECT_KEY_MAX];
 	object_key(o->id, key, sizeof key);
-	objstore_put_paced(r->ctx.os, key, o->bytes, o->len, pace_bytes_per_sec(r->ctx.pace),
-			   run_on_put, r);
+	objstore_put_paced(r->ctx.os, key, o->bytes, o->len,
+			   pace_bytes_per_sec(r->ctx.pace), run_on_put, r);
 }
 
 /* PUTs the next output, or proposes the rewrite when all are in. */

@@ -203,8 +203,8 @@ static const struct object_index *compaction_index(void)
 }
 
 /* Appends the index's objects [from, from + n) with their live blocks to
- * arr.  Returns 0, -1 without memory, or 1 when the index turned out
- * stale (arr then holds part of the page). */
+ * arr.  Returns 0, -1 without memory, or 1 when the index does not
+ * match the catalog (arr then holds part of the page). */
 static int compaction_page(const struct object_index *ix, size_t from,
 			   size_t n, json_t *arr)
 {
@@ -248,45 +248,42 @@ json_t *compaction_op_objects(struct control_conn *cc, json_t *req)
 	if (limit > COMPACTION_PAGE_MAX)
 		limit = COMPACTION_PAGE_MAX;
 
-	/* A stale index (never expected: it is keyed on the catalog's
-	 * sequence) is built again once. */
-	for (int attempt = 0; attempt < 2; attempt++) {
-		const struct object_index *ix = compaction_index();
-		if (!ix)
-			return control_error("objects: out of memory");
-		size_t from = object_index_after(ix, from_start, after);
-		size_t fit = 0, blocks = 0;
-		while (from + fit < ix->count && fit < (size_t)limit) {
-			/* the object's blocks when written: its share of the
-			 * page whether or not they are still live */
-			const struct catalog_object *o =
-				catalog_object_by_id(broker.catalog, ix->ids[from + fit]);
-			blocks += o ? o->block_count : 0;
-			if (fit > 0 && blocks > COMPACTION_PAGE_BLOCKS)
-				break;
-			fit++;
-		}
-		int more = from + fit < ix->count;
-		char next[CONTROL_CODEC_ID_LEN];
-		if (more)
-			control_codec_id_format(ix->ids[from + fit - 1], next);
-		json_t *arr = json_array();
-		int rc = arr ? compaction_page(ix, from, fit, arr) : -1;
-		if (rc || !more)
-			object_index_drop(); /* stale, or the listing is done */
-		if (rc) {
-			json_decref(arr);
-			if (rc < 0)
-				return control_error("objects: out of memory");
-			log_warn("compaction: the objects index was stale at sequence %llu; built again",
-				 (unsigned long long)catalog_seq(broker.catalog));
-			continue;
-		}
-		json_t *reply = json_pack("{s:b, s:o, s:s?}", "ok", 1, "objects", arr,
-					  "next", more ? next : NULL);
-		return reply ? reply : control_error("objects: out of memory");
+	const struct object_index *ix = compaction_index();
+	if (!ix)
+		return control_error("objects: out of memory");
+	size_t from = object_index_after(ix, from_start, after);
+	size_t fit = 0, blocks = 0;
+	while (from + fit < ix->count && fit < (size_t)limit) {
+		/* the object's blocks when written: its share of the page
+		 * whether or not they are still live */
+		const struct catalog_object *o =
+			catalog_object_by_id(broker.catalog, ix->ids[from + fit]);
+		blocks += o ? o->block_count : 0;
+		if (fit > 0 && blocks > COMPACTION_PAGE_BLOCKS)
+			break;
+		fit++;
 	}
-	return control_error("objects: the catalog's blocks do not match its objects");
+	int more = from + fit < ix->count;
+	char next[CONTROL_CODEC_ID_LEN];
+	if (more)
+		control_codec_id_format(ix->ids[from + fit - 1], next);
+	json_t *arr = json_array();
+	int rc = arr ? compaction_page(ix, from, fit, arr) : -1;
+	if (rc || !more)
+		object_index_drop(); /* unusable, or the listing is done */
+	if (rc) {
+		json_decref(arr);
+		if (rc < 0)
+			return control_error("objects: out of memory");
+		/* every change of the catalog moves its sequence, so this
+		 * would be a catalog bug: say so rather than list wrongly */
+		log_error("compaction: the objects index disagrees with the catalog at sequence %llu",
+			  (unsigned long long)catalog_seq(broker.catalog));
+		return control_error("objects: the catalog's blocks do not match its objects");
+	}
+	json_t *reply = json_pack("{s:b, s:o, s:s?}", "ok", 1, "objects", arr,
+				  "next", more ? next : NULL);
+	return reply ? reply : control_error("objects: out of memory");
 }
 
 /* Reads an array of object ids (1..COMPACTION_IDS_MAX).  Returns the count

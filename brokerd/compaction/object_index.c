@@ -15,8 +15,8 @@
 
 #include "brokerd/catalog/catalog.h"
 
+/* Built when refs is set: a build that fails leaves none. */
 static struct object_index index_now;
-static int index_built;
 
 static int object_index_u64_cmp(const void *a, const void *b)
 {
@@ -65,12 +65,11 @@ void object_index_drop(void)
 	free(index_now.first);
 	free(index_now.refs);
 	index_now = (struct object_index){0};
-	index_built = 0;
 }
 
 const struct object_index *object_index_current(const struct catalog *cat)
 {
-	if (!index_built || index_now.cat != cat ||
+	if (!index_now.refs || index_now.cat != cat ||
 	    index_now.seq != catalog_seq(cat))
 		return NULL;
 	return &index_now;
@@ -108,7 +107,6 @@ const struct object_index *object_index_build(const struct catalog *cat,
 		fill[i] = ix->first[i];
 	object_index_pass(ix, stream_ids, n, fill);
 	free(fill);
-	index_built = 1;
 	return ix;
 oom:
 	object_index_drop();

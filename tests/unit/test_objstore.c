@@ -1626,9 +1626,9 @@ static double mono_s(void)
 }
 
 /* A paced PUT, single and multipart, and a paced GET: the bytes arrive
- * intact and each transfer takes about len / rate.  Only the lower bound is checked (a slow
- * machine may take longer, never a paced one less), with room for curl
- * sending its first buffer at once. */
+ * intact and each transfer takes about len / rate.  Only the lower bound
+ * is checked (a slow machine may take longer, never a paced one less),
+ * with room for curl sending its first buffer at once. */
 START_TEST(test_s3_paced)
 {
 	struct event_base *base = event_base_new();
@@ -1667,7 +1667,6 @@ START_TEST(test_s3_paced)
 		double floor_s = (double)(len - 2 * 65536) / 2000000.0;
 		ck_assert_msg(secs >= floor_s * 0.9, "%zu bytes in %.3f s, paced at 2 MB/s",
 			      len, secs);
-
 		free(data);
 	}
 
