@@ -233,7 +233,8 @@ static int plan_split_streams(struct plan_state *st, uint64_t **out, size_t *n)
 			    plan_po(st, r->obj)->taken || catalog_view_block_dead(v, r->blk))
 				continue;
 			bytes += r->blk->size;
-			if (r->obj != prev)
+			/* small objects merge this run instead */
+			if (r->obj != prev && r->obj->size >= st->p->small_bytes)
 				objects++;
 			prev = r->obj;
 		}

@@ -15,10 +15,14 @@
  *                dead, or when a compacted stream in them is due another
  *                pass (see clean).  A stream is split out into per-stream objects
  *                when it has split.bytes or more in stream-set objects, or
- *                sits in more than PLAN_SPLIT_OBJECTS of them (the bound on
- *                stream-set objects per partition under a trickle of small
- *                uploads: without it a partition with a tiny share of every
- *                upload would be spread over every object).  The rest is
+ *                sits in more than PLAN_SPLIT_OBJECTS of them that are not
+ *                small (the bound on stream-set objects per partition under
+ *                a trickle of small uploads: without it a partition with a
+ *                tiny share of every upload would be spread over every
+ *                object).  Small ones do not count: they merge in this run,
+ *                and a stream split out of a run's few fresh uploads would
+ *                get pieces a few hundred KB each, one PUT and, at the
+ *                first merge, one GET and one DELETE apiece.  The rest is
  *                merged into new stream-set objects.
  *   clean        a compacted stream's per-stream objects are rewritten
  *                together into one (keeping the latest record per key) when
@@ -54,7 +58,8 @@ struct catalog_view;
 /* Objects of one tier that merge at once; tiers per stream. */
 #define PLAN_FANIN 4
 #define PLAN_TIERS 4
-/* Stream-set objects a stream may sit in before it is split out. */
+/* Stream-set objects (not small) a stream may sit in before it is split
+ * out. */
 #define PLAN_SPLIT_OBJECTS 8
 /* Inputs of one expiry rewrite (keeps one proposal small). */
 #define PLAN_EXPIRE_MAX 1000
