@@ -6,10 +6,11 @@
 # each partition would sit in every upload (some 150 objects after 30 s).
 #
 # The bound checked every few seconds, from compactd/plan.h: a partition
-# is in at most U + 2 + PLAN_SPLIT_OBJECTS (8) + (PLAN_FANIN - 1) *
-# PLAN_TIERS (12) objects beyond its full per-stream ones (none here: 60 KB
-# per partition), where U = 10 covers the uploads since the last run
-# (compaction.interval.ms 1000, plus the run's own time): 32.
+# is in at most U + 2 + PLAN_SPLIT_OBJECTS (8 stream-set objects that are
+# not small) + (PLAN_FANIN - 1) * PLAN_TIERS (12) objects beyond its full
+# per-stream ones (none here: 60 KB per partition), where U = 10 covers
+# the uploads since the last run (compaction.interval.ms 1000, plus the
+# run's own time): 32.
 #
 # Then, with brokerd restarted cold, reading partition 0 from the start
 # makes one GET per block of it (brokerd's cold_read_gets counter), every
