@@ -122,7 +122,7 @@
 	X(compaction_bytes_per_sec, "compaction.bytes.per.sec", INT, "64M",    \
 	  65536, 1LL << 40, 0, "compactd's bucket traffic, read and written") \
 	X(compaction_max_objects_per_run, "compaction.max.objects.per.run",    \
-	  INT, "100", 2, 100000, 0, "input objects one compaction run takes")  \
+	  INT, "1000", 2, 100000, 0, "input objects one compaction run takes")  \
 	X(orphan_grace_ms, "orphan.grace.ms", INT, "3600000", 1000,            \
 	  2592000000LL, 0, "unknown objects older than this are deleted")      \
 	X(retired_grace_ms, "retired.grace.ms", INT, "60000", 0, 2592000000LL, \

@@ -845,6 +845,26 @@ START_TEST(test_trickle_bench_shape)
 }
 END_TEST
 
+/* The default settings (compaction.interval.ms 30000, so a run's budget is
+ * 30 s at 64 MiB/s) over 64 partitions at 5 MB/s with 64 MiB regions:
+ * eight uploads of 19 MB between runs.  A run must take about two pieces
+ * per partition per split; with max.objects.per.run 100 (the default
+ * until 2026-11-27) partitions were left in 103 objects. */
+START_TEST(test_trickle_defaults)
+{
+	struct plan_params pp = {.target_bytes = 64 * M, .split_bytes = 8 * M,
+				 .small_bytes = 16 * M, .budget_bytes = 1920 * M,
+				 .max_objects = 1000};
+	uint64_t share[64];
+	for (int i = 0; i < 64; i++)
+		share[i] = 300 * K;
+	struct sim_result r;
+	sim_trickle(&pp, 64, share, 8, 60, &r);
+	sim_print("64 streams of 19 MB uploads, defaults", &r, SIM_BOUND(8));
+	ck_assert_uint_le(r.worst, SIM_BOUND(8));
+}
+END_TEST
+
 /* Unchecked teardown: frees the view the tests built when CK_FORK=no. */
 static void tv_free(void)
 {
@@ -870,6 +890,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_view_json);
 	tcase_add_test(tc, test_trickle_bound);
 	tcase_add_test(tc, test_trickle_bench_shape);
+	tcase_add_test(tc, test_trickle_defaults);
 	suite_add_tcase(s, tc);
 	return s;
 }
