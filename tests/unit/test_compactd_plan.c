@@ -819,21 +819,31 @@ START_TEST(test_trickle_bound)
 }
 END_TEST
 
-/* The shape of BENCHMARKS.md's compaction runs at the default thresholds:
- * 64 partitions, ten uploads of 2.4 MB (8 MiB WAL regions of small
- * batches) between runs of a 320 MiB budget. */
-START_TEST(test_trickle_bench_shape)
+/* A trickle over 64 streams of equal shares at the default thresholds
+ * (target 64M, split 8M, small 16M), the run's budget and input cap
+ * given; checks the bound and fills r. */
+static void sim_even_64(uint64_t budget, size_t max_objects, uint64_t share_each,
+			int uploads, int runs, const char *name, struct sim_result *r)
 {
 	struct plan_params pp = {.target_bytes = 64 * M, .split_bytes = 8 * M,
-				 .small_bytes = 16 * M, .budget_bytes = 320 * M,
-				 .max_objects = 100};
+				 .small_bytes = 16 * M, .budget_bytes = budget,
+				 .max_objects = max_objects};
 	uint64_t share[64];
 	for (int i = 0; i < 64; i++)
-		share[i] = 37 * K + 512;
+		share[i] = share_each;
+	sim_trickle(&pp, 64, share, uploads, runs, r);
+	sim_print(name, r, SIM_BOUND(uploads));
+	ck_assert_uint_le(r->worst, SIM_BOUND(uploads));
+}
+
+/* The shape of BENCHMARKS.md's compaction runs at the default thresholds:
+ * 64 partitions, ten uploads of 2.4 MB (8 MiB WAL regions of small
+ * batches) between runs of a 320 MiB budget (5 s at 64 MiB/s). */
+START_TEST(test_trickle_bench_shape)
+{
 	struct sim_result r;
-	sim_trickle(&pp, 64, share, 10, 200, &r);
-	sim_print("64 streams of 2.4 MB uploads", &r, SIM_BOUND(10));
-	ck_assert_uint_le(r.worst, SIM_BOUND(10));
+	sim_even_64(320 * M, 100, 37 * K + 512, 10, 200,
+		    "64 streams of 2.4 MB uploads", &r);
 	/* Uploads merge before their partitions are split out, in pieces of
 	 * about 2 MiB (a 128 MiB rewrite over 64 partitions): 3.60 and 704
 	 * objects written per GB.  Split straight from the uploads (when
@@ -846,22 +856,16 @@ START_TEST(test_trickle_bench_shape)
 END_TEST
 
 /* The default settings (compaction.interval.ms 30000, so a run's budget is
- * 30 s at 64 MiB/s) over 64 partitions at 5 MB/s with 64 MiB regions:
- * eight uploads of 19 MB between runs.  A run must take about two pieces
- * per partition per split; with max.objects.per.run 100 (the default
- * until 2026-11-27) partitions were left in 103 objects. */
+ * 30 s at 64 MiB/s, and max.objects.per.run 1000) over 64 partitions at
+ * 5 MB/s with 64 MiB regions: eight uploads of 19 MB between runs.  A run
+ * must take about two pieces per partition per split; with
+ * max.objects.per.run 100 (the default until 2026-11-27) partitions were
+ * left in 103 objects. */
 START_TEST(test_trickle_defaults)
 {
-	struct plan_params pp = {.target_bytes = 64 * M, .split_bytes = 8 * M,
-				 .small_bytes = 16 * M, .budget_bytes = 1920 * M,
-				 .max_objects = 1000};
-	uint64_t share[64];
-	for (int i = 0; i < 64; i++)
-		share[i] = 300 * K;
 	struct sim_result r;
-	sim_trickle(&pp, 64, share, 8, 60, &r);
-	sim_print("64 streams of 19 MB uploads, defaults", &r, SIM_BOUND(8));
-	ck_assert_uint_le(r.worst, SIM_BOUND(8));
+	sim_even_64(1920 * M, 1000, 300 * K, 8, 60,
+		    "64 streams of 19 MB uploads, defaults", &r);
 }
 END_TEST
 
