@@ -213,6 +213,13 @@ static int plan_u64_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Whether a stream-set object is small: it merges with others whatever
+ * else holds (rule "stream set"). */
+static int plan_small(const struct plan_state *st, const struct cv_object *o)
+{
+	return o->size < st->p->small_bytes;
+}
+
 /* The streams to split out of stream-set objects (ascending ids, *n). */
 static int plan_split_streams(struct plan_state *st, uint64_t **out, size_t *n)
 {
@@ -234,7 +241,7 @@ static int plan_split_streams(struct plan_state *st, uint64_t **out, size_t *n)
 				continue;
 			bytes += r->blk->size;
 			/* small objects merge this run instead */
-			if (r->obj != prev && r->obj->size >= st->p->small_bytes)
+			if (r->obj != prev && !plan_small(st, r->obj))
 				objects++;
 			prev = r->obj;
 		}
@@ -253,7 +260,7 @@ static int plan_sso_reasons(struct plan_state *st, const struct cv_object *o,
 {
 	const struct plan_obj *po = plan_po(st, o);
 	int why = 0;
-	if (o->size < st->p->small_bytes)
+	if (plan_small(st, o))
 		why |= 1;
 	for (size_t k = 0; k < o->block_count && !(why & 2); k++)
 		if (bsearch(&o->blocks[k].stream_id, split, nsplit, sizeof *split,

@@ -710,9 +710,6 @@ static void sim_count(const struct sim *s, uint64_t st, uint64_t target,
 	}
 }
 
-/* Runs the trickle: `runs` runs of `uploads` uploads each; every upload
- * holds share[st] bytes of each stream.  Returns the worst count of
- * objects per stream beyond its full ones, and the write amplification. */
 /* What a simulated trickle measured. */
 struct sim_result {
 	size_t worst;         /* objects per stream beyond its full ones */
@@ -722,13 +719,14 @@ struct sim_result {
 	double reads_per_gb;  /* objects read per GB ingested */
 };
 
-static size_t sim_trickle(const struct plan_params *pp, size_t streams,
-			  const uint64_t *share, int uploads, int runs,
-			  struct sim_result *res)
+/* Runs the trickle: `runs` runs of `uploads` uploads each; every upload
+ * holds share[st] bytes of each stream.  Fills res. */
+static void sim_trickle(const struct plan_params *pp, size_t streams,
+			const uint64_t *share, int uploads, int runs,
+			struct sim_result *res)
 {
 	struct sim s = {.streams = streams};
 	s.stream_end = calloc(streams + 1, sizeof *s.stream_end);
-	size_t worst = 0;
 	*res = (struct sim_result){0};
 	int64_t now = 1000;
 	for (int run = 0; run < runs; run++) {
@@ -744,8 +742,8 @@ static size_t sim_trickle(const struct plan_params *pp, size_t streams,
 		for (size_t st = 1; st <= streams; st++) {
 			size_t objects, full;
 			sim_count(&s, st, pp->target_bytes, &objects, &full);
-			if (objects - full > worst)
-				worst = objects - full;
+			if (objects - full > res->worst)
+				res->worst = objects - full;
 			if (full > res->full_max)
 				res->full_max = full;
 		}
@@ -767,7 +765,6 @@ static size_t sim_trickle(const struct plan_params *pp, size_t streams,
 		s.n = live;
 		now += 1000;
 	}
-	res->worst = worst;
 	res->amplification = (double)s.written / (double)s.ingested;
 	res->puts_per_gb = (double)s.puts * 1e9 / (double)s.ingested;
 	res->reads_per_gb = (double)s.inputs * 1e9 / (double)s.ingested;
@@ -775,7 +772,6 @@ static size_t sim_trickle(const struct plan_params *pp, size_t streams,
 		free(s.o[i].b);
 	free(s.o);
 	free(s.stream_end);
-	return worst;
 }
 
 /* The bound of plan.h: uploads since the last run, plus at most two
