@@ -9,9 +9,9 @@
 # A region's PUT is paced only while no other region waits behind it, and
 # takes three quarters of the time its region took to fill (at most 4 s):
 # with regions filled in two seconds, a step that produced faster than the
-# one before (under the sanitizers, a producer's start varies by a second)
-# sealed the next region first, and that upload went at full speed.  The
-# gaps between steps make each fill about twice the longest PUT.
+# one before (steps are slower and less even under the sanitizers) sealed
+# the next region first, and that upload went at full speed.  The gaps
+# between steps make each fill about twice the longest PUT.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/swift_lib.sh"
