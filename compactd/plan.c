@@ -286,24 +286,58 @@ static int plan_cand_cmp(const void *a, const void *b)
 	return plan_age_cmp(&x->obj, &y->obj);
 }
 
-/* The split streams that rewrite r's inputs hold (ascending, *m). */
+/* A stream's live bytes in the rewrite being assembled. */
+struct plan_share {
+	uint64_t stream_id, bytes;
+};
+
+/* Orders shares by stream. */
+static int plan_share_cmp(const void *a, const void *b)
+{
+	const struct plan_share *x = a, *y = b;
+	return (x->stream_id > y->stream_id) - (x->stream_id < y->stream_id);
+}
+
+/* The streams the rewrite being assembled splits out (ascending, *m): the
+ * run's split streams its inputs hold, and any stream with a piece's worth
+ * of live bytes in its inputs (that piece goes straight to the fill merges
+ * instead of into another stream-set object first).  NULL if out of
+ * memory. */
 static uint64_t *plan_split_of(struct plan_state *st, const uint64_t *split,
 			       size_t nsplit, size_t *m)
 {
-	uint64_t *in_split = malloc((nsplit ? nsplit : 1) * sizeof *in_split);
+	size_t nblocks = 0;
+	for (size_t j = 0; j < st->in_count; j++)
+		nblocks += catalog_view_object(st->v, st->in[j])->block_count;
+	struct plan_share *sh = malloc((nblocks ? nblocks : 1) * sizeof *sh);
+	uint64_t *in_split = malloc((nblocks ? nblocks : 1) * sizeof *in_split);
 	*m = 0;
-	if (!in_split)
+	if (!sh || !in_split) {
+		free(sh);
+		free(in_split);
 		return NULL;
-	for (size_t k = 0; k < nsplit; k++) {
-		int found = 0;
-		for (size_t j = 0; j < st->in_count && !found; j++) {
-			const struct cv_object *o = catalog_view_object(st->v, st->in[j]);
-			for (size_t b = 0; b < o->block_count && !found; b++)
-				found = o->blocks[b].stream_id == split[k];
-		}
-		if (found)
-			in_split[(*m)++] = split[k];
 	}
+	size_t n = 0;
+	for (size_t j = 0; j < st->in_count; j++) {
+		const struct cv_object *o = catalog_view_object(st->v, st->in[j]);
+		for (size_t b = 0; b < o->block_count; b++)
+			sh[n++] = (struct plan_share){o->blocks[b].stream_id,
+				catalog_view_block_dead(st->v, &o->blocks[b])
+					? 0 : o->blocks[b].size};
+	}
+	qsort(sh, n, sizeof *sh, plan_share_cmp);
+	uint64_t piece = plan_piece_bytes(st->p);
+	for (size_t i = 0; i < n;) {
+		uint64_t sid = sh[i].stream_id, bytes = 0;
+		for (; i < n && sh[i].stream_id == sid; i++)
+			bytes += sh[i].bytes;
+		const struct cv_stream *s = catalog_view_stream(st->v, sid);
+		if (bytes >= piece && s && !s->deleted)
+			in_split[(*m)++] = sid;
+		else if (bsearch(&sid, split, nsplit, sizeof *split, plan_u64_cmp))
+			in_split[(*m)++] = sid;
+	}
+	free(sh);
 	return in_split;
 }
 
@@ -398,16 +432,21 @@ static int plan_clean(struct plan_state *st, const struct cv_stream *s)
 	return rc;
 }
 
-/* The merge tier of a per-stream object of bytes: -1 full (never merged
- * for size), 0 for the largest tier, up to PLAN_TIERS - 1. */
+/* The size class of a per-stream object of bytes: PLAN_CLASS_FULL (never
+ * merged for size), PLAN_CLASS_PIECE (waits for a fill), or a tier below
+ * the piece size, 0 for the largest, up to PLAN_TIERS - 1. */
+#define PLAN_CLASS_FULL (-1)
+#define PLAN_CLASS_PIECE (-2)
 static int plan_tier(const struct plan_state *st, uint64_t bytes)
 {
 	uint64_t full = st->p->target_bytes / 2;
 	if (bytes >= full)
-		return -1;
+		return PLAN_CLASS_FULL;
+	if (bytes >= plan_piece_bytes(st->p))
+		return PLAN_CLASS_PIECE;
 	int t = 0;
-	for (uint64_t thr = full / PLAN_FANIN; bytes < thr && t < PLAN_TIERS - 1;
-	     thr /= PLAN_FANIN)
+	for (uint64_t thr = plan_piece_bytes(st->p) / PLAN_FANIN;
+	     bytes < thr && t < PLAN_TIERS - 1; thr /= PLAN_FANIN)
 		t++;
 	return t;
 }
@@ -452,14 +491,37 @@ static int plan_merge(struct plan_state *st, uint64_t id)
 			return rc;
 		}
 	}
-	/* tiers: PLAN_FANIN adjacent objects of one tier */
+	/* fill: a run of adjacent pieces merges as soon as it holds full
+	 * bytes (into one object of full to target bytes; PLAN_FILL_MAX
+	 * pieces at most, as each is at least full / PLAN_FILL_MAX) */
+	uint64_t full = st->p->target_bytes / 2;
+	for (size_t i = 0; i < n;) {
+		if (plan_tier(st, plan_po(st, list[i])->live_bytes) != PLAN_CLASS_PIECE) {
+			i++;
+			continue;
+		}
+		uint64_t sum = 0;
+		size_t j = i;
+		while (j < n && sum < full &&
+		       plan_tier(st, plan_po(st, list[j])->live_bytes) == PLAN_CLASS_PIECE)
+			sum += plan_po(st, list[j++])->live_bytes;
+		if (sum >= full) {
+			rc = plan_merge_range(st, id, list, i, j, 0);
+			free(list);
+			return rc;
+		}
+		while (j < n && plan_tier(st, plan_po(st, list[j])->live_bytes) == PLAN_CLASS_PIECE)
+			j++;
+		i = j;
+	}
+	/* tiers: PLAN_FANIN adjacent objects of one tier below the pieces */
 	size_t nonfull = 0;
 	for (size_t i = 0; i < n;) {
 		int t = plan_tier(st, plan_po(st, list[i])->live_bytes);
 		size_t j = i + 1;
-		while (t >= 0 && j < n && plan_tier(st, plan_po(st, list[j])->live_bytes) == t)
+		while (j < n && plan_tier(st, plan_po(st, list[j])->live_bytes) == t)
 			j++;
-		if (t >= 0)
+		if (t != PLAN_CLASS_FULL)
 			nonfull += j - i;
 		if (t >= 0 && j - i >= PLAN_FANIN) {
 			size_t end = j - i > 2 * PLAN_FANIN ? i + 2 * PLAN_FANIN : j;
@@ -470,7 +532,7 @@ static int plan_merge(struct plan_state *st, uint64_t id)
 		i = j;
 	}
 	/* fallback bound: the lightest PLAN_FANIN adjacent non-full objects */
-	if (nonfull > PLAN_FANIN * PLAN_TIERS) {
+	if (nonfull > PLAN_NONFULL_MAX) {
 		size_t best = n;
 		uint64_t best_bytes = UINT64_MAX;
 		for (size_t i = 0; i + PLAN_FANIN <= n; i++) {
@@ -478,7 +540,7 @@ static int plan_merge(struct plan_state *st, uint64_t id)
 			size_t k = 0;
 			for (; k < PLAN_FANIN; k++) {
 				uint64_t b = plan_po(st, list[i + k])->live_bytes;
-				if (plan_tier(st, b) < 0)
+				if (plan_tier(st, b) == PLAN_CLASS_FULL)
 					break;
 				sum += b;
 			}
@@ -530,6 +592,11 @@ int plan_build(const struct catalog_view *v, const struct plan_params *p,
 	if (rc)
 		plan_free(out);
 	return rc;
+}
+
+uint64_t plan_piece_bytes(const struct plan_params *p)
+{
+	return p->target_bytes / 2 / PLAN_FILL_MAX;
 }
 
 int plan_rewrite_splits(const struct rewrite *r, uint64_t stream_id)

@@ -22,7 +22,11 @@
  *                object).  Small ones do not count: they merge in this run,
  *                and a stream split out of a run's few fresh uploads would
  *                get pieces a few hundred KB each, one PUT and, at the
- *                first merge, one GET and one DELETE apiece.  The rest is
+ *                first merge, one GET and one DELETE apiece.  A rewrite
+ *                also splits out every stream with a piece's worth
+ *                (plan_piece_bytes) in its inputs: that piece is ready for
+ *                the fill merges, and merging it into another stream-set
+ *                object first would only write it once more.  The rest is
  *                merged into new stream-set objects.
  *   clean        a compacted stream's per-stream objects are rewritten
  *                together into one (keeping the latest record per key) when
@@ -32,13 +36,22 @@
  *                .ms, min.compaction.lag.ms) when written and no longer are.
  *                All of them or none: the clean holds the partition's
  *                compacted data in memory, beyond the per-rewrite cap.
- *   merge        per-stream objects below target.bytes / 2 merge by tiers:
- *                PLAN_FANIN adjacent objects of the same tier (tiers are
- *                factors of four below target / 2) merge into one of the
- *                next tier, so a byte is rewritten about once per tier, and
- *                a stream holds at most (PLAN_FANIN - 1) objects per tier
- *                plus its full ones.  An object a quarter dead is rewritten
- *                alone to reclaim the space.
+ *   merge        per-stream objects below full size (target.bytes / 2)
+ *                merge in two ways.  Pieces (at least full / PLAN_FILL_MAX:
+ *                what a split of many partitions gives each) fill: a run
+ *                of adjacent pieces merges into one object as soon as it
+ *                holds full bytes (so the output is full, below target;
+ *                that takes PLAN_FILL_MAX pieces at most).  A byte split
+ *                out as a piece is rewritten once more, not once per tier.
+ *                Objects smaller than a piece merge by tiers: PLAN_FANIN
+ *                adjacent objects of one tier (tiers are factors of four
+ *                below the piece size) merge into one of the next, so a
+ *                byte is rewritten about once per tier until it is in a
+ *                piece.  A stream holds at most PLAN_NONFULL_MAX objects
+ *                below full size (PLAN_FILL_MAX - 1 pieces, PLAN_FANIN - 1
+ *                per tier); when runs broken by other sizes leave more,
+ *                the lightest PLAN_FANIN adjacent ones merge.  An object a
+ *                quarter dead is rewritten alone to reclaim the space.
  *
  * Pacing: the rewrites of one run read at most budget_bytes and take at
  * most max_objects inputs (the run's first input always fits, so a big
@@ -61,6 +74,14 @@ struct catalog_view;
 /* Stream-set objects (not small) a stream may sit in before it is split
  * out. */
 #define PLAN_SPLIT_OBJECTS 8
+/* Pieces (per-stream objects of at least full / PLAN_FILL_MAX bytes, full
+ * being target.bytes / 2) one fill merge takes at most: it needs full
+ * bytes. */
+#define PLAN_FILL_MAX 32
+/* Per-stream objects below full size one stream may hold before the
+ * fallback merges the lightest PLAN_FANIN adjacent ones: the pieces of
+ * an unfinished fill and PLAN_FANIN - 1 per tier below them. */
+#define PLAN_NONFULL_MAX ((PLAN_FILL_MAX - 1) + (PLAN_FANIN - 1) * PLAN_TIERS)
 /* Inputs of one expiry rewrite (keeps one proposal small). */
 #define PLAN_EXPIRE_MAX 1000
 
@@ -99,6 +120,9 @@ struct plan {
  * SL_ENOMEM. */
 int plan_build(const struct catalog_view *v, const struct plan_params *p,
 	       struct plan *out);
+
+/* The smallest per-stream object that is a piece: full / PLAN_FILL_MAX. */
+uint64_t plan_piece_bytes(const struct plan_params *p);
 
 /* Whether stream id gets per-stream objects in rewrite r: 1 or 0. */
 int plan_rewrite_splits(const struct rewrite *r, uint64_t stream_id);

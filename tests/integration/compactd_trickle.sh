@@ -7,10 +7,11 @@
 #
 # The bound checked every few seconds, from compactd/plan.h: a partition
 # is in at most U + 2 + PLAN_SPLIT_OBJECTS (8 stream-set objects that are
-# not small) + (PLAN_FANIN - 1) * PLAN_TIERS (12) objects beyond its full
-# per-stream ones (none here: 60 KB per partition), where U = 10 covers
-# the uploads since the last run (compaction.interval.ms 1000, plus the
-# run's own time): 32.
+# not small) + PLAN_NONFULL_MAX (43 per-stream objects below full size:
+# 31 pieces waiting to fill, 3 in each of 4 tiers below) objects beyond
+# its full per-stream ones (none here: 60 KB per partition), where U = 10
+# covers the uploads since the last run (compaction.interval.ms 1000,
+# plus the run's own time): 63.
 #
 # Then, with brokerd restarted cold, reading partition 0 from the start
 # makes one GET per block of it (brokerd's cold_read_gets counter), every
@@ -21,7 +22,7 @@
 sl_init compactd_trickle
 sl_require_python_module confluent_kafka
 
-BOUND=32
+BOUND=63
 SECONDS_TRICKLE=${SLUICE_TRICKLE_SECS:-30}
 objects=$SL_TMP/objects
 broker_start "num.partitions = 50" "region.ms = 200" "region.bytes = 1M" \
