@@ -27,6 +27,7 @@ struct plan_state {
 	struct plan_obj *po;
 	uint64_t rewrite_max;
 	uint64_t run_bytes;   /* input bytes of the rewrites planned so far */
+	uint64_t fill_bytes;  /* those of fills */
 	size_t run_objects;   /* their inputs, expiry aside */
 	struct plan *out;
 	size_t out_cap;
@@ -472,6 +473,34 @@ static int plan_merge_range(struct plan_state *st, uint64_t id,
 	return plan_emit(st, REWRITE_MERGE, id, NULL);
 }
 
+/* Takes pieces list[a..b) as one fill, all of them or none: a fill cut
+ * short by the run's budget would write a piece that the next fill
+ * rewrites.  Only a run's first rewrite may be cut, when the whole budget
+ * is below one fill (plan_fits: compaction must still progress).  Fills
+ * are never urgent (waiting pieces are within the bound), so a run spends
+ * at most budget / PLAN_FILL_SHARE on them, one fill at least: partitions
+ * that fill in step (equal rates, split together) spread over runs
+ * instead of keeping compactd at its pace until all have filled. */
+static int plan_fill(struct plan_state *st, uint64_t id,
+		     const struct cv_object **list, size_t a, size_t b)
+{
+	uint64_t bytes = 0;
+	for (size_t i = a; i < b; i++)
+		bytes += plan_po(st, list[i])->live_bytes;
+	if (st->run_objects > 0 &&
+	    (st->run_objects + (b - a) > st->p->max_objects ||
+	     st->run_bytes + bytes > st->p->budget_bytes))
+		return 0;
+	if (st->fill_bytes > 0 &&
+	    st->fill_bytes + bytes > st->p->budget_bytes / PLAN_FILL_SHARE)
+		return 0;
+	size_t before = st->out->count;
+	int rc = plan_merge_range(st, id, list, a, b, 0);
+	if (!rc && st->out->count > before)
+		st->fill_bytes += bytes;
+	return rc;
+}
+
 /* Rule "merge" for one stream that is not compacted. */
 static int plan_merge(struct plan_state *st, uint64_t id)
 {
@@ -506,7 +535,7 @@ static int plan_merge(struct plan_state *st, uint64_t id)
 		       plan_tier(st, plan_po(st, list[j])->live_bytes) == PLAN_CLASS_PIECE)
 			sum += plan_po(st, list[j++])->live_bytes;
 		if (sum >= full) {
-			rc = plan_merge_range(st, id, list, i, j, 0);
+			rc = plan_fill(st, id, list, i, j);
 			free(list);
 			return rc;
 		}

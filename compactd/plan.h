@@ -43,6 +43,9 @@
  *                holds full bytes (so the output is full, below target;
  *                that takes PLAN_FILL_MAX pieces at most).  A byte split
  *                out as a piece is rewritten once more, not once per tier.
+ *                Fills are not urgent: a run spends at most a quarter of
+ *                its budget on them (PLAN_FILL_SHARE), so partitions that
+ *                come due together spread over several runs.
  *                Objects smaller than a piece merge by tiers: PLAN_FANIN
  *                adjacent objects of one tier (tiers are factors of four
  *                below the piece size) merge into one of the next, so a
@@ -78,6 +81,9 @@ struct catalog_view;
  * being target.bytes / 2) one fill merge takes at most: it needs full
  * bytes. */
 #define PLAN_FILL_MAX 32
+/* A run's fills read at most its budget / PLAN_FILL_SHARE (one fill
+ * always). */
+#define PLAN_FILL_SHARE 4
 /* Per-stream objects below full size one stream may hold before the
  * fallback merges the lightest PLAN_FANIN adjacent ones: the pieces of
  * an unfinished fill and PLAN_FANIN - 1 per tier below them. */

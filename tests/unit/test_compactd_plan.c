@@ -369,6 +369,44 @@ START_TEST(test_tiers)
 }
 END_TEST
 
+/* A fill takes all its pieces or none: with the run's budget spent on
+ * stream 1's fill, stream 2's waits for the next run instead of merging
+ * two of its four pieces into a piece that the next fill rewrites.  And
+ * fills take at most a share of the run's budget. */
+START_TEST(test_fill_whole)
+{
+	tv_reset(1000000);
+	for (uint64_t s = 1; s <= 2; s++) {
+		tv_stream(s, 0, 0, CV_POLICY_DELETE);
+		for (int i = 0; i < 4; i++) {
+			size_t o = tv_object(0x700 + 0x10 * s + (uint64_t)i, 0, i, 8 * M);
+			tv_block(o, s, 100 * i, 100 * i + 100, 8 * M, 0);
+		}
+	}
+	tv_finish();
+	struct plan_params pp = default_params;
+	pp.budget_bytes = 50 * M;
+	struct plan p;
+	plan_check(&pp, &p);
+	ck_assert_uint_eq(p.count, 1);
+	ck_assert_uint_eq(p.rewrites[0].stream_id, 1);
+	ck_assert_uint_eq(p.rewrites[0].input_count, 4);
+	plan_free(&p);
+
+	/* the budget holds both, a quarter of it one: fills of one run
+	 * read at most budget / PLAN_FILL_SHARE */
+	pp.budget_bytes = PLAN_FILL_SHARE * 40 * M;
+	plan_check(&pp, &p);
+	ck_assert_uint_eq(p.count, 1);
+	ck_assert_uint_eq(p.rewrites[0].stream_id, 1);
+	plan_free(&p);
+	pp.budget_bytes = PLAN_FILL_SHARE * 64 * M;
+	plan_check(&pp, &p);
+	ck_assert_uint_eq(p.count, 2);
+	plan_free(&p);
+}
+END_TEST
+
 /* Per-stream objects that interleave (each has a gap the other fills):
  * a merge names each input once, or the rewrite reads blocks twice. */
 START_TEST(test_interleaved_merge)
@@ -910,6 +948,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_small_merge);
 	tcase_add_test(tc, test_pacing_caps);
 	tcase_add_loop_test(tc, test_tiers, 0, sizeof tier_cases / sizeof tier_cases[0]);
+	tcase_add_test(tc, test_fill_whole);
 	tcase_add_test(tc, test_interleaved_merge);
 	tcase_add_test(tc, test_reclaim);
 	tcase_add_loop_test(tc, test_clean, 0, sizeof clean_cases / sizeof clean_cases[0]);
