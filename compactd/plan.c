@@ -56,6 +56,22 @@ static int plan_fits(const struct plan_state *st, uint64_t bytes)
 	return st->in_count == 0 || st->in_bytes + bytes <= st->rewrite_max;
 }
 
+/* Whether a whole rewrite of objects inputs and bytes fits what is left
+ * of the run's budget; an empty run takes any one rewrite. */
+static int plan_run_fits(const struct plan_state *st, size_t objects,
+			 uint64_t bytes)
+{
+	return st->run_objects == 0 ||
+	       (st->run_objects + objects <= st->p->max_objects &&
+		st->run_bytes + bytes <= st->p->budget_bytes);
+}
+
+/* Full size: per-stream objects of at least this never merge for size. */
+static uint64_t plan_full_bytes(const struct plan_params *p)
+{
+	return p->target_bytes / 2;
+}
+
 /* Adds object o to the rewrite being assembled. */
 static int plan_take(struct plan_state *st, const struct cv_object *o)
 {
@@ -419,10 +435,7 @@ static int plan_clean(struct plan_state *st, const struct cv_stream *s)
 	 * the rest look dirty again at the next run.  The per-rewrite cap does
 	 * not apply (a compacted partition is bounded by its keys), the run's
 	 * budget does. */
-	uint64_t total = first + rest;
-	int fits = (st->run_objects == 0) ||
-		   (st->run_objects + n <= st->p->max_objects &&
-		    st->run_bytes + total <= st->p->budget_bytes);
+	int fits = plan_run_fits(st, n, first + rest);
 	if (((n >= 2 && (2 * rest >= first || n > PLAN_FANIN)) || due) && fits) {
 		for (size_t i = 0; i < n && !rc; i++)
 			rc = plan_take(st, list[i]);
@@ -438,16 +451,16 @@ static int plan_clean(struct plan_state *st, const struct cv_stream *s)
  * the piece size, 0 for the largest, up to PLAN_TIERS - 1. */
 #define PLAN_CLASS_FULL (-1)
 #define PLAN_CLASS_PIECE (-2)
-static int plan_tier(const struct plan_state *st, uint64_t bytes)
+static int plan_size_class(const struct plan_state *st, uint64_t bytes)
 {
-	uint64_t full = st->p->target_bytes / 2;
-	if (bytes >= full)
+	uint64_t piece = plan_piece_bytes(st->p);
+	if (bytes >= plan_full_bytes(st->p))
 		return PLAN_CLASS_FULL;
-	if (bytes >= plan_piece_bytes(st->p))
+	if (bytes >= piece)
 		return PLAN_CLASS_PIECE;
 	int t = 0;
-	for (uint64_t thr = plan_piece_bytes(st->p) / PLAN_FANIN;
-	     bytes < thr && t < PLAN_TIERS - 1; thr /= PLAN_FANIN)
+	for (uint64_t thr = piece / PLAN_FANIN; bytes < thr && t < PLAN_TIERS - 1;
+	     thr /= PLAN_FANIN)
 		t++;
 	return t;
 }
@@ -487,9 +500,7 @@ static int plan_fill(struct plan_state *st, uint64_t id,
 	uint64_t bytes = 0;
 	for (size_t i = a; i < b; i++)
 		bytes += plan_po(st, list[i])->live_bytes;
-	if (st->run_objects > 0 &&
-	    (st->run_objects + (b - a) > st->p->max_objects ||
-	     st->run_bytes + bytes > st->p->budget_bytes))
+	if (!plan_run_fits(st, b - a, bytes))
 		return 0;
 	if (st->fill_bytes > 0 &&
 	    st->fill_bytes + bytes > st->p->budget_bytes / PLAN_FILL_SHARE)
@@ -523,32 +534,30 @@ static int plan_merge(struct plan_state *st, uint64_t id)
 	/* fill: a run of adjacent pieces merges as soon as it holds full
 	 * bytes (into one object of full to target bytes; PLAN_FILL_MAX
 	 * pieces at most, as each is at least full / PLAN_FILL_MAX) */
-	uint64_t full = st->p->target_bytes / 2;
+	uint64_t full = plan_full_bytes(st->p);
 	for (size_t i = 0; i < n;) {
-		if (plan_tier(st, plan_po(st, list[i])->live_bytes) != PLAN_CLASS_PIECE) {
+		if (plan_size_class(st, plan_po(st, list[i])->live_bytes) != PLAN_CLASS_PIECE) {
 			i++;
 			continue;
 		}
 		uint64_t sum = 0;
 		size_t j = i;
 		while (j < n && sum < full &&
-		       plan_tier(st, plan_po(st, list[j])->live_bytes) == PLAN_CLASS_PIECE)
+		       plan_size_class(st, plan_po(st, list[j])->live_bytes) == PLAN_CLASS_PIECE)
 			sum += plan_po(st, list[j++])->live_bytes;
 		if (sum >= full) {
 			rc = plan_fill(st, id, list, i, j);
 			free(list);
 			return rc;
 		}
-		while (j < n && plan_tier(st, plan_po(st, list[j])->live_bytes) == PLAN_CLASS_PIECE)
-			j++;
-		i = j;
+		i = j; /* the run of pieces ended below full size */
 	}
 	/* tiers: PLAN_FANIN adjacent objects of one tier below the pieces */
 	size_t nonfull = 0;
 	for (size_t i = 0; i < n;) {
-		int t = plan_tier(st, plan_po(st, list[i])->live_bytes);
+		int t = plan_size_class(st, plan_po(st, list[i])->live_bytes);
 		size_t j = i + 1;
-		while (j < n && plan_tier(st, plan_po(st, list[j])->live_bytes) == t)
+		while (j < n && plan_size_class(st, plan_po(st, list[j])->live_bytes) == t)
 			j++;
 		if (t != PLAN_CLASS_FULL)
 			nonfull += j - i;
@@ -569,7 +578,7 @@ static int plan_merge(struct plan_state *st, uint64_t id)
 			size_t k = 0;
 			for (; k < PLAN_FANIN; k++) {
 				uint64_t b = plan_po(st, list[i + k])->live_bytes;
-				if (plan_tier(st, b) == PLAN_CLASS_FULL)
+				if (plan_size_class(st, b) == PLAN_CLASS_FULL)
 					break;
 				sum += b;
 			}
@@ -625,7 +634,7 @@ int plan_build(const struct catalog_view *v, const struct plan_params *p,
 
 uint64_t plan_piece_bytes(const struct plan_params *p)
 {
-	return p->target_bytes / 2 / PLAN_FILL_MAX;
+	return plan_full_bytes(p) / PLAN_FILL_MAX;
 }
 
 int plan_rewrite_splits(const struct rewrite *r, uint64_t stream_id)
